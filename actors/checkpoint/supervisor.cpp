@@ -1,0 +1,248 @@
+#include "actors/checkpoint/supervisor.h"
+
+#include <iomanip>
+
+#include "actors/messages.h"
+#include "actors/sinks/load_executor.h"
+#include "actors/sinks/stream_load_writer.h"
+#include "actors/sources/kafka_consumer.h"
+#include "common/log.h"
+
+namespace starpipe::checkpoint {
+
+using clock = std::chrono::steady_clock;
+
+struct supervisor_state {
+  supervisor_settings settings;
+  offset_tracker tracker;
+  std::map<std::string, caf::actor> writers;
+  std::vector<caf::actor> consumers;
+  std::map<int, int64_t> lag;
+  bool failed = false;
+  std::string failure;
+  bool stopping = false;
+  bool flushing_for_pressure = false;
+  // progress
+  int64_t rows_total = 0, bytes_total = 0, loads_total = 0, filtered_total = 0;
+  int64_t rows_at_last_report = 0;
+  clock::time_point last_report = clock::now();
+  static inline const char* name = "supervisor";
+};
+
+namespace {
+
+using self_ptr = caf::stateful_actor<supervisor_state>*;
+
+void give_back_credit(self_ptr self) {
+  auto& st = self->state;
+  for (const auto& [owner, bytes] : st.tracker.take_released_bytes())
+    if (owner >= 0 && owner < static_cast<int>(st.consumers.size()) && bytes > 0)
+      self->send(st.consumers[owner], credit_atom::value, bytes);
+}
+
+// Asks every writer to load what it holds; `done(all_ok)` runs when all answered.
+void flush_all(self_ptr self, std::function<void(bool)> done) {
+  auto& st = self->state;
+  if (st.writers.empty()) {
+    done(true);
+    return;
+  }
+  auto pending = std::make_shared<size_t>(st.writers.size());
+  auto all_ok = std::make_shared<bool>(true);
+  for (const auto& [table, w] : st.writers) {
+    self->request(w, caf::infinite, flush_atom::value)
+        .then(
+            [=](bool ok) {
+              *all_ok = *all_ok && ok;
+              if (--*pending == 0) done(*all_ok);
+            },
+            [=](caf::error&) {
+              *all_ok = false;
+              if (--*pending == 0) done(false);
+            });
+  }
+}
+
+void commit_advanced(self_ptr self) {
+  auto& st = self->state;
+  auto advanced = st.tracker.take_advanced();
+  if (advanced.empty()) return;
+  for (const auto& c : st.consumers) self->send(c, commit_atom::value, advanced);
+}
+
+void fail_task(self_ptr self, const std::string& reason) {
+  auto& st = self->state;
+  if (st.failed) return;
+  st.failed = true;
+  st.failure = reason;
+  LOG_ERROR("supervisor", "connector " << st.settings.connector->name
+                                       << " task FAILED; it stops consuming, commits the offsets of everything "
+                                          "loaded before the failure and waits for a restart. Cause: "
+                                       << reason);
+  // Leaving the group drains each partition: rows loaded before the failure get committed.
+  for (const auto& c : st.consumers) self->request(c, caf::infinite, stop_atom::value).then([](bool) {});
+}
+
+caf::actor writer_for(self_ptr self, const std::string& table) {
+  auto& st = self->state;
+  auto it = st.writers.find(table);
+  if (it != st.writers.end()) return it->second;
+  const auto& c = *st.settings.connector;
+  stream_load::client_settings cs;
+  cs.fe_urls = c.fe_urls;
+  cs.username = c.username;
+  cs.password = c.password;
+  cs.timeouts.connect = std::chrono::milliseconds(c.connect_timeout_ms);
+  int64_t timeout_s = 600;
+  if (auto t = c.load_properties.find("timeout"); t != c.load_properties.end()) {
+    try {
+      timeout_s = std::stoll(t->second);
+    } catch (...) {
+    }
+  }
+  cs.timeouts.response = std::chrono::seconds(timeout_s + 60);
+  auto executor = sinks::spawn_load_executor(self->system(), cs);
+  sinks::writer_settings ws;
+  ws.table = table;
+  ws.connector = st.settings.connector;
+  ws.flush.max_batch_bytes = sinks::batch_bytes_for(c.buffer_max_bytes);
+  ws.flush.interval = std::chrono::milliseconds(c.buffer_interval_ms);
+  ws.retry.max_retries = c.max_retries;
+  ws.label_prefix = "starpipe-" + c.name;
+  ws.tick = st.settings.writer_tick;
+  auto w = sinks::spawn_stream_load_writer(self->system(), ws, caf::actor_cast<caf::actor>(self), executor);
+  self->link_to(w);
+  st.writers[table] = w;
+  LOG_INFO("supervisor", "writer for " << c.database << "." << table << " started (FE " << c.fe_urls.front()
+                                       << (c.fe_urls.size() > 1 ? ", ..." : "") << ")");
+  return w;
+}
+
+void report_progress(self_ptr self) {
+  auto& st = self->state;
+  auto now = clock::now();
+  double secs = std::chrono::duration<double>(now - st.last_report).count();
+  int64_t rows = st.rows_total - st.rows_at_last_report;
+  int64_t lag = 0;
+  for (const auto& [i, l] : st.lag) lag += l;
+  if (rows > 0 || lag > 0)
+    LOG_INFO("supervisor", "connector " << st.settings.connector->name << ": "
+                                        << std::fixed << std::setprecision(1) << (secs > 0 ? static_cast<double>(rows) / secs : 0.0) << " rows/s, "
+                                        << st.rows_total << " rows in " << st.loads_total << " loads, lag " << lag
+                                        << ", buffered " << st.tracker.outstanding_bytes() << " bytes"
+                                        << (st.failed ? ", FAILED" : ""));
+  st.rows_at_last_report = st.rows_total;
+  st.last_report = now;
+}
+
+void checkpoint(self_ptr self) {
+  flush_all(self, [self](bool) { commit_advanced(self); });
+}
+
+} // namespace
+
+caf::behavior supervisor(caf::stateful_actor<supervisor_state>* self, supervisor_settings settings) {
+  auto& st = self->state;
+  st.settings = std::move(settings);
+  const auto& c = *st.settings.connector;
+  int64_t credit = std::max<int64_t>(c.buffer_max_bytes / c.tasks_max, 1 << 20);
+  for (int i = 0; i < c.tasks_max; ++i) {
+    sources::kafka_consumer_settings ks{st.settings.connector, st.settings.worker, i, credit};
+    st.consumers.push_back(sources::spawn_kafka_consumer(self->system(), ks, caf::actor_cast<caf::actor>(self)));
+  }
+  auto interval = std::chrono::milliseconds(st.settings.worker->offset_flush_interval_ms);
+  self->delayed_send(self, interval, commit_atom::value);
+  self->delayed_send(self, st.settings.progress_interval, tick_atom::value);
+  LOG_INFO("supervisor", "connector " << c.name << " started: " << c.tasks_max << " task(s), group " << c.group_id()
+                                      << ", offsets committed every " << interval.count() << " ms");
+
+  return {
+      [self](register_atom, const topic_partition& tp, uint64_t seq, int64_t last_offset, int parts, int64_t bytes,
+             int owner) {
+        self->state.tracker.register_batch(tp, seq, last_offset, parts, bytes, owner);
+        give_back_credit(self);
+      },
+      [self](loaded_atom, const std::vector<piece_id>& pieces, const load_stats& stats) {
+        auto& st = self->state;
+        for (const auto& p : pieces) st.tracker.ack(p.tp, p.seq);
+        st.rows_total += stats.rows;
+        st.bytes_total += stats.bytes;
+        st.filtered_total += stats.filtered_rows;
+        ++st.loads_total;
+        give_back_credit(self);
+      },
+      [self](failed_atom, const std::string& table, const std::string& reason, const std::vector<piece_id>& pieces) {
+        auto& st = self->state;
+        for (const auto& p : pieces) st.tracker.fail(p.tp, p.seq, reason);
+        fail_task(self, "loading table " + table + " failed: " + reason);
+      },
+      [self](failed_atom, const topic_partition&, int64_t, const std::string& reason) { fail_task(self, reason); },
+      [self](failed_atom, const std::string& reason) { fail_task(self, reason); },
+      [self](writer_atom, const std::string& table) { return writer_for(self, table); },
+      [self](drain_atom, const std::vector<topic_partition>& tps) -> caf::result<offset_map> {
+        auto rp = self->make_response_promise<offset_map>();
+        flush_all(self, [self, rp, tps](bool) mutable {
+          auto& st = self->state;
+          offset_map out;
+          for (const auto& tp : tps) {
+            if (auto off = st.tracker.committable(tp)) out[tp] = *off;
+            st.tracker.forget(tp);
+          }
+          st.tracker.take_advanced(); // committed by the consumer itself, right now
+          give_back_credit(self);
+          rp.deliver(out);
+        });
+        return rp;
+      },
+      [self](pressure_atom) {
+        auto& st = self->state;
+        if (st.flushing_for_pressure) return;
+        st.flushing_for_pressure = true;
+        flush_all(self, [self](bool) { self->state.flushing_for_pressure = false; });
+      },
+      [self](lag_atom, int index, int64_t lag) { self->state.lag[index] = lag; },
+      [self](commit_atom) {
+        auto& st = self->state;
+        if (st.stopping) return;
+        checkpoint(self);
+        self->delayed_send(self, std::chrono::milliseconds(st.settings.worker->offset_flush_interval_ms),
+                           commit_atom::value);
+      },
+      [self](tick_atom) {
+        report_progress(self);
+        self->delayed_send(self, self->state.settings.progress_interval, tick_atom::value);
+      },
+      [self](shutdown_atom) -> caf::result<bool> {
+        auto& st = self->state;
+        st.stopping = true;
+        auto rp = self->make_response_promise<bool>();
+        LOG_INFO("supervisor", "connector " << st.settings.connector->name << " stopping: loading buffered rows and "
+                                                                                "committing offsets");
+        auto pending = std::make_shared<size_t>(st.consumers.size());
+        auto finish = [self, rp]() mutable {
+          flush_all(self, [self, rp](bool) mutable {
+            report_progress(self);
+            LOG_INFO("supervisor", "connector " << self->state.settings.connector->name << " stopped");
+            rp.deliver(!self->state.failed);
+            for (auto& [t, w] : self->state.writers) self->unlink_from(w), self->send_exit(w, caf::exit_reason::user_shutdown);
+            self->quit();
+          });
+        };
+        if (st.consumers.empty()) {
+          finish();
+          return rp;
+        }
+        for (const auto& cons : st.consumers)
+          self->request(cons, caf::infinite, stop_atom::value)
+              .then([=](bool) mutable { if (--*pending == 0) finish(); },
+                    [=](caf::error&) mutable { if (--*pending == 0) finish(); });
+        return rp;
+      },
+  };
+}
+
+caf::actor spawn_supervisor(caf::actor_system& sys, supervisor_settings settings) {
+  return sys.spawn(supervisor, std::move(settings));
+}
+
+} // namespace starpipe::checkpoint

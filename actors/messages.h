@@ -1,0 +1,95 @@
+#pragma once
+// The messages actors exchange. Hot-path messages carry batches (a poll's worth of records
+// for one partition, a fragment of encoded rows), never one record.
+#include <librdkafka/rdkafka.h>
+
+#include <caf/all.hpp>
+
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "actors/checkpoint/offset_tracker.h"
+#include "protocol/stream_load/load_request.h"
+#include "protocol/stream_load/retry_policy.h"
+
+namespace starpipe {
+
+using checkpoint::topic_partition;
+
+// Records of one partition from one poll. Owns the librdkafka messages (no payload copy).
+struct kafka_messages {
+  std::vector<rd_kafka_message_t*> items;
+  kafka_messages() = default;
+  kafka_messages(const kafka_messages&) = delete;
+  kafka_messages& operator=(const kafka_messages&) = delete;
+  ~kafka_messages() {
+    for (auto* m : items) rd_kafka_message_destroy(m);
+  }
+};
+
+struct record_batch {
+  topic_partition tp;
+  std::shared_ptr<kafka_messages> records;
+  int64_t bytes = 0; // payload bytes, charged against the consumer's credit
+};
+
+// Encoded rows of one source batch for one table.
+struct row_fragment {
+  topic_partition tp;
+  uint64_t seq = 0;
+  std::string table;
+  std::string data;
+  size_t rows = 0;
+};
+
+// One source batch's piece that a load covered.
+struct piece_id {
+  topic_partition tp;
+  uint64_t seq = 0;
+};
+
+using offset_map = std::map<topic_partition, int64_t>;
+
+struct load_stats {
+  std::string table;
+  int64_t rows = 0;
+  int64_t bytes = 0;
+  int64_t filtered_rows = 0;
+  int64_t millis = 0;
+};
+
+// Atoms: at most 10 characters each.
+using poll_atom = caf::atom_constant<caf::atom("poll")>;
+using batch_atom = caf::atom_constant<caf::atom("batch")>;
+using register_atom = caf::atom_constant<caf::atom("register")>;
+using loaded_atom = caf::atom_constant<caf::atom("loaded")>;
+using failed_atom = caf::atom_constant<caf::atom("failed")>;
+using flush_atom = caf::atom_constant<caf::atom("flush")>;
+using drain_atom = caf::atom_constant<caf::atom("drain")>;
+using commit_atom = caf::atom_constant<caf::atom("commit")>;
+using credit_atom = caf::atom_constant<caf::atom("credit")>;
+using pressure_atom = caf::atom_constant<caf::atom("pressure")>;
+using stop_atom = caf::atom_constant<caf::atom("stop")>;
+using writer_atom = caf::atom_constant<caf::atom("writer")>;
+using tick_atom = caf::atom_constant<caf::atom("tick")>;
+using retry_atom = caf::atom_constant<caf::atom("retry")>;
+using load_atom = caf::atom_constant<caf::atom("load")>;
+using state_atom = caf::atom_constant<caf::atom("state")>;
+using errlog_atom = caf::atom_constant<caf::atom("errlog")>;
+using lag_atom = caf::atom_constant<caf::atom("lag")>;
+using shutdown_atom = caf::atom_constant<caf::atom("shutdown")>;
+using assigned_atom = caf::atom_constant<caf::atom("assigned")>;
+
+} // namespace starpipe
+
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(starpipe::record_batch)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(starpipe::row_fragment)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(std::vector<starpipe::piece_id>)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(starpipe::offset_map)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(starpipe::topic_partition)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(std::vector<starpipe::topic_partition>)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(starpipe::stream_load::load_request)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(starpipe::stream_load::attempt_outcome)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(starpipe::load_stats)

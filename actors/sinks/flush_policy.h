@@ -1,0 +1,54 @@
+#pragma once
+// When a table's buffer becomes a load: the StarRocks connector's rules (bytes, age) plus
+// explicit flushes for offset commits, revokes, shutdown and memory pressure. Pure logic.
+#include <chrono>
+#include <cstdint>
+
+namespace starpipe::sinks {
+
+struct flush_settings {
+  int64_t max_batch_bytes = 16 * 1024 * 1024;   // one load's body size that triggers a flush
+  std::chrono::milliseconds interval{1000};      // bufferflush.intervalms
+};
+
+enum class flush_reason { none, bytes, interval, requested };
+
+class flush_policy {
+public:
+  using clock = std::chrono::steady_clock;
+  explicit flush_policy(flush_settings s) : settings_(s) {}
+
+  void on_rows_added(int64_t bytes, clock::time_point now) {
+    if (buffered_bytes_ == 0) oldest_ = now;
+    buffered_bytes_ += bytes;
+  }
+  void on_flushed() { buffered_bytes_ = 0; }
+  void request() { requested_ = true; }
+
+  // Checked after rows arrive, on each timer tick and when a load finishes.
+  flush_reason due(clock::time_point now) const {
+    if (buffered_bytes_ == 0) return flush_reason::none;
+    if (requested_) return flush_reason::requested;
+    if (buffered_bytes_ >= settings_.max_batch_bytes) return flush_reason::bytes;
+    if (now - oldest_ >= settings_.interval) return flush_reason::interval;
+    return flush_reason::none;
+  }
+  void clear_request() { requested_ = false; }
+  bool requested() const { return requested_; }
+  int64_t buffered_bytes() const { return buffered_bytes_; }
+  const flush_settings& settings() const { return settings_; }
+
+private:
+  flush_settings settings_;
+  int64_t buffered_bytes_ = 0;
+  clock::time_point oldest_{};
+  bool requested_ = false;
+};
+
+const char* to_string(flush_reason r);
+
+// The body size that triggers a load, from bufferflush.maxbytes: a quarter of the memory
+// budget, so one load can be in flight while the next fills, inside the budget.
+int64_t batch_bytes_for(int64_t buffer_max_bytes);
+
+} // namespace starpipe::sinks

@@ -1,0 +1,258 @@
+#include "actors/sinks/stream_load_writer.h"
+
+#include "actors/messages.h"
+#include "common/log.h"
+#include "protocol/stream_load/label.h"
+#include "protocol/stream_load/row_encoder.h"
+
+namespace starpipe::sinks {
+
+using clock = std::chrono::steady_clock;
+using stream_load::retry_decision;
+
+struct writer_state {
+  writer_settings settings;
+  caf::actor supervisor;
+  caf::actor executor;
+  std::unique_ptr<stream_load::row_encoder> encoder;
+  std::unique_ptr<flush_policy> policy;
+
+  std::string body; // the next load's body, filling
+  size_t body_rows = 0;
+  std::vector<piece_id> body_pieces;
+
+  bool in_flight = false;
+  stream_load::load_request request; // the load in flight (label fixed for all its retries)
+  std::vector<piece_id> request_pieces;
+  int attempt = 0;
+  int label_polls = 0;
+  clock::time_point load_started;
+
+  uint64_t loads_started = 0;
+  uint64_t loads_done = 0;
+  std::vector<std::pair<uint64_t, caf::response_promise>> waiters; // answered when loads_done >= first
+  std::string token = stream_load::random_token();
+
+  caf::behavior idle, flushing, backing_off, failed;
+  std::string failure;
+
+  static inline const char* name = "stream_load_writer";
+};
+
+namespace {
+
+using self_ptr = caf::stateful_actor<writer_state>*;
+
+void start_new_body(writer_state& st) {
+  st.encoder->start_body(st.body);
+  st.body.reserve(static_cast<size_t>(st.settings.flush.max_batch_bytes) + 4096);
+  st.body_rows = 0;
+  st.body_pieces.clear();
+}
+
+void answer_waiters(writer_state& st, bool ok) {
+  auto it = st.waiters.begin();
+  while (it != st.waiters.end()) {
+    if (!ok || st.loads_done >= it->first) {
+      it->second.deliver(ok);
+      it = st.waiters.erase(it);
+    } else {
+      ++it;
+    }
+  }
+}
+
+void send_attempt(self_ptr self);
+void maybe_start_load(self_ptr self);
+
+void fail_writer(self_ptr self, const std::string& reason, const std::optional<stream_load::load_response>& resp) {
+  auto& st = self->state;
+  std::string where = "table " + st.settings.connector->database + "." + st.settings.table + ", label " +
+                      st.request.label + ", " + std::to_string(st.request.rows) + " rows";
+  st.failure = reason;
+  std::vector<piece_id> pieces = st.request_pieces;
+  pieces.insert(pieces.end(), st.body_pieces.begin(), st.body_pieces.end());
+  auto report = [self, where, reason, pieces](const std::string& error_log) {
+    auto& st = self->state;
+    std::string text = "load failed for " + where + ": " + reason;
+    if (!error_log.empty()) text += "\nStarRocks error log (first 3000 bytes):\n" + error_log;
+    LOG_ERROR("writer", text);
+    self->send(st.supervisor, failed_atom::value, st.settings.table, text, pieces);
+  };
+  self->become(st.failed);
+  st.in_flight = false;
+  answer_waiters(st, false);
+  if (resp && !resp->error_url.empty()) {
+    LOG_ERROR("writer", "rejected rows of " << where << " are described at ErrorURL " << resp->error_url);
+    self->request(st.executor, caf::infinite, errlog_atom::value, resp->error_url)
+        .then([=](const std::string& log) { report(log); }, [=](caf::error&) { report(""); });
+  } else {
+    report("");
+  }
+}
+
+void complete_load(self_ptr self, const std::optional<stream_load::load_response>& resp, const std::string& how) {
+  auto& st = self->state;
+  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(clock::now() - st.load_started).count();
+  load_stats stats{st.settings.table, static_cast<int64_t>(st.request.rows),
+                   static_cast<int64_t>(st.request.body->size()), resp ? resp->filtered_rows : 0, ms};
+  LOG_INFO("writer", "loaded table=" << st.settings.connector->database << "." << st.settings.table
+                                     << " rows=" << st.request.rows << " bytes=" << st.request.body->size()
+                                     << " ms=" << ms << " label=" << st.request.label << " status=" << how
+                                     << (st.attempt > 1 ? " attempts=" + std::to_string(st.attempt) : ""));
+  if (resp && resp->filtered_rows > 0)
+    LOG_WARN("writer", "StarRocks filtered " << resp->filtered_rows << " rows of label " << st.request.label
+                                             << " (within max_filter_ratio); reasons at " << resp->error_url);
+  self->send(st.supervisor, loaded_atom::value, st.request_pieces, stats);
+  st.in_flight = false;
+  st.request_pieces.clear();
+  st.request.body.reset();
+  st.loads_done = st.loads_started;
+  answer_waiters(st, true);
+  self->become(st.idle);
+  maybe_start_load(self);
+}
+
+void on_decision(self_ptr self, const retry_decision& d, const std::optional<stream_load::load_response>& resp);
+
+void check_label(self_ptr self) {
+  auto& st = self->state;
+  self->request(st.executor, caf::infinite, state_atom::value, st.settings.connector->database, st.request.label)
+      .then([self](const std::string& state) {
+        auto& st = self->state;
+        auto d = stream_load::decide_from_label_state(state.rfind("ERROR", 0) == 0 ? "" : state, st.attempt,
+                                                      st.settings.retry);
+        if (d.what == retry_decision::action::check_label && ++st.label_polls > 120) {
+          d.what = retry_decision::action::retry; // still running after ~2 min: try the label again
+          d.delay = st.settings.retry.max_backoff;
+        }
+        LOG_INFO("writer", "label " << st.request.label << " state " << state << ": " << d.reason);
+        on_decision(self, d, std::nullopt);
+      });
+}
+
+void on_decision(self_ptr self, const retry_decision& d, const std::optional<stream_load::load_response>& resp) {
+  auto& st = self->state;
+  switch (d.what) {
+    case retry_decision::action::done:
+      complete_load(self, resp, d.reason);
+      return;
+    case retry_decision::action::check_label:
+      if (d.delay.count() > 0)
+        self->delayed_send(self, d.delay, state_atom::value);
+      else
+        check_label(self);
+      return;
+    case retry_decision::action::retry:
+      LOG_WARN("writer", "load of table " << st.settings.table << " label " << st.request.label << " attempt "
+                                          << st.attempt << " failed (" << d.reason << "); retrying in "
+                                          << d.delay.count() << " ms with the same label");
+      ++st.attempt;
+      self->become(st.backing_off);
+      self->delayed_send(self, d.delay, retry_atom::value);
+      return;
+    case retry_decision::action::fail:
+      fail_writer(self, d.reason, resp);
+      return;
+  }
+}
+
+void send_attempt(self_ptr self) {
+  auto& st = self->state;
+  self->become(st.flushing);
+  self->request(st.executor, caf::infinite, load_atom::value, st.request)
+      .then([self](const stream_load::attempt_outcome& o) {
+        auto& st = self->state;
+        on_decision(self, stream_load::decide(o, st.attempt, st.settings.retry), o.response);
+      });
+}
+
+void maybe_start_load(self_ptr self) {
+  auto& st = self->state;
+  if (st.in_flight || !st.failure.empty()) return;
+  auto reason = st.policy->due(clock::now());
+  if (reason == flush_reason::none) return;
+  st.encoder->finish_body(st.body);
+  auto body = std::make_shared<const std::string>(std::move(st.body));
+  ++st.loads_started;
+  auto label = stream_load::make_label(st.settings.label_prefix, st.settings.table, st.token, st.loads_started);
+  st.request = stream_load::build_load_request(*st.settings.connector, st.settings.table, label, body, st.body_rows);
+  st.request_pieces = std::move(st.body_pieces);
+  st.in_flight = true;
+  st.attempt = 1;
+  st.label_polls = 0;
+  st.load_started = clock::now();
+  st.policy->on_flushed();
+  st.policy->clear_request();
+  st.body = std::string();
+  start_new_body(st);
+  LOG_DEBUG("writer", "flush table " << st.settings.table << " (" << to_string(reason) << ")");
+  send_attempt(self);
+}
+
+} // namespace
+
+caf::behavior stream_load_writer(caf::stateful_actor<writer_state>* self, writer_settings settings,
+                                 caf::actor supervisor, caf::actor executor) {
+  auto& st = self->state;
+  st.settings = std::move(settings);
+  st.supervisor = std::move(supervisor);
+  st.executor = std::move(executor);
+  st.encoder = std::make_unique<stream_load::row_encoder>(st.settings.connector->format,
+                                                          st.settings.connector->row_delimiter);
+  st.policy = std::make_unique<flush_policy>(st.settings.flush);
+  start_new_body(st);
+  self->link_to(st.executor); // the executor lives and dies with its writer
+
+  auto on_fragment = [self](batch_atom, const row_fragment& f) {
+    auto& st = self->state;
+    st.encoder->append_fragment(st.body, f.data);
+    st.body_rows += f.rows;
+    st.body_pieces.push_back({f.tp, f.seq});
+    st.policy->on_rows_added(static_cast<int64_t>(f.data.size()), clock::now());
+    maybe_start_load(self);
+  };
+  auto on_flush = [self](flush_atom) -> caf::result<bool> {
+    auto& st = self->state;
+    if (!st.failure.empty()) return false;
+    uint64_t needed;
+    if (st.body_rows > 0) {
+      st.policy->request();
+      needed = st.loads_started + 1;
+    } else if (st.in_flight) {
+      needed = st.loads_started;
+    } else {
+      return true;
+    }
+    auto rp = self->make_response_promise<bool>();
+    st.waiters.emplace_back(needed, rp);
+    maybe_start_load(self);
+    return rp;
+  };
+  auto on_tick = [self](tick_atom) {
+    self->delayed_send(self, self->state.settings.tick, tick_atom::value);
+    maybe_start_load(self);
+  };
+  auto on_state_poll = [self](state_atom) { check_label(self); };
+
+  st.idle = caf::behavior{on_fragment, on_flush, on_tick};
+  st.flushing = caf::behavior{on_fragment, on_flush, on_tick, on_state_poll};
+  st.backing_off = caf::behavior{on_fragment, on_flush, on_tick, on_state_poll,
+                                 [self](retry_atom) { send_attempt(self); }};
+  st.failed = caf::behavior{
+      [](batch_atom, const row_fragment&) {}, // never acked: offsets cannot pass the failure
+      [](flush_atom) { return false; },
+      [](tick_atom) {},
+      [](state_atom) {},
+      [](retry_atom) {},
+  };
+  self->delayed_send(self, st.settings.tick, tick_atom::value);
+  return st.idle;
+}
+
+caf::actor spawn_stream_load_writer(caf::actor_system& sys, writer_settings settings, caf::actor supervisor,
+                                    caf::actor executor) {
+  return sys.spawn(stream_load_writer, std::move(settings), std::move(supervisor), std::move(executor));
+}
+
+} // namespace starpipe::sinks

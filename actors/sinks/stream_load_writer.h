@@ -1,0 +1,33 @@
+#pragma once
+// One writer per target table: buffers row fragments into the next load's body, decides
+// when to load (flush_policy), runs one load at a time through its executor, retries with
+// the same label per retry_policy, and acks every source piece a successful load covered.
+//
+// States (become()): idle -> flushing -> (backing_off -> flushing)* -> idle; failed is final.
+#include <caf/all.hpp>
+
+#include "actors/sinks/flush_policy.h"
+#include "conf/connector_config.h"
+#include "protocol/stream_load/retry_policy.h"
+
+namespace starpipe::sinks {
+
+struct writer_settings {
+  std::string table;
+  std::shared_ptr<const conf::connector_config> connector;
+  flush_settings flush;
+  stream_load::retry_settings retry;
+  std::string label_prefix;
+  std::chrono::milliseconds tick{100};
+};
+
+// Handlers:
+//   (batch_atom, row_fragment)  rows to load
+//   (flush_atom) -> bool        answers once everything received before it is loaded
+//                               (true) or the writer has failed (false)
+// Sends to `supervisor`: (loaded_atom, vector<piece_id>, load_stats) and
+//                        (failed_atom, table, reason, vector<piece_id>).
+caf::actor spawn_stream_load_writer(caf::actor_system& sys, writer_settings settings, caf::actor supervisor,
+                                    caf::actor executor);
+
+} // namespace starpipe::sinks

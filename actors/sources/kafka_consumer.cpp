@@ -1,0 +1,337 @@
+#include "actors/sources/kafka_consumer.h"
+
+#include <librdkafka/rdkafka.h>
+
+#include <cstring>
+
+#include "actors/messages.h"
+#include "actors/sources/partition_source.h"
+#include "common/log.h"
+
+namespace starpipe::sources {
+
+using clock = std::chrono::steady_clock;
+
+struct kafka_consumer_state {
+  kafka_consumer_settings settings;
+  caf::actor supervisor;
+  rd_kafka_t* rk = nullptr;
+  rd_kafka_queue_t* queue = nullptr;
+  std::map<topic_partition, caf::actor> sources;
+  int64_t credit = 0;
+  bool paused = false;
+  bool closing = false;
+  bool cooperative = false;
+  clock::time_point last_lag_report{};
+  std::string id;
+  caf::event_based_actor* actor = nullptr; // for the rebalance callback, which runs inside poll
+  static inline const char* name = "kafka_consumer";
+
+  ~kafka_consumer_state() {
+    if (queue) rd_kafka_queue_destroy(queue);
+    if (rk) rd_kafka_destroy(rk);
+  }
+};
+
+namespace {
+
+using self_ptr = caf::stateful_actor<kafka_consumer_state>*;
+
+std::vector<topic_partition> to_tps(const rd_kafka_topic_partition_list_t* list) {
+  std::vector<topic_partition> out;
+  for (int i = 0; i < list->cnt; ++i) out.push_back({list->elems[i].topic, list->elems[i].partition});
+  return out;
+}
+
+std::string tps_text(const std::vector<topic_partition>& tps) {
+  std::string s;
+  for (const auto& tp : tps) s += (s.empty() ? "" : ",") + tp.to_string();
+  return s;
+}
+
+void set_paused(kafka_consumer_state& st, bool pause) {
+  rd_kafka_topic_partition_list_t* assigned = nullptr;
+  if (rd_kafka_assignment(st.rk, &assigned) != RD_KAFKA_RESP_ERR_NO_ERROR || !assigned) return;
+  if (assigned->cnt > 0) {
+    if (pause)
+      rd_kafka_pause_partitions(st.rk, assigned);
+    else
+      rd_kafka_resume_partitions(st.rk, assigned);
+  }
+  rd_kafka_topic_partition_list_destroy(assigned);
+  st.paused = pause;
+}
+
+bool commit_sync(kafka_consumer_state& st, const offset_map& offsets, bool only_assigned) {
+  if (offsets.empty()) return true;
+  rd_kafka_topic_partition_list_t* list = rd_kafka_topic_partition_list_new(static_cast<int>(offsets.size()));
+  for (const auto& [tp, off] : offsets) {
+    if (only_assigned && !st.sources.count(tp)) continue;
+    rd_kafka_topic_partition_list_add(list, tp.topic.c_str(), tp.partition)->offset = off;
+  }
+  bool ok = true;
+  if (list->cnt > 0) {
+    auto err = rd_kafka_commit(st.rk, list, 0);
+    if (err != RD_KAFKA_RESP_ERR_NO_ERROR && err != RD_KAFKA_RESP_ERR__NO_OFFSET) {
+      LOG_WARN("consumer", st.id << " offset commit failed: " << rd_kafka_err2str(err));
+      ok = false;
+    } else {
+      std::string text;
+      for (int i = 0; i < list->cnt; ++i)
+        text += std::string(i ? "," : "") + list->elems[i].topic + "-" + std::to_string(list->elems[i].partition) +
+                "@" + std::to_string(list->elems[i].offset);
+      LOG_DEBUG("consumer", st.id << " committed " << text);
+    }
+  }
+  rd_kafka_topic_partition_list_destroy(list);
+  return ok;
+}
+
+// Before a partition goes: its source hands on all it got, the supervisor loads what is
+// buffered, and the partition's offset is committed while we still own it.
+void drain(self_ptr self, const std::vector<topic_partition>& tps) {
+  auto& st = self->state;
+  caf::scoped_actor blocker{self->system()};
+  for (const auto& tp : tps) {
+    auto it = st.sources.find(tp);
+    if (it == st.sources.end()) continue;
+    blocker->request(it->second, std::chrono::seconds(30), stop_atom::value)
+        .receive([](bool) {}, [&](caf::error& e) {
+          LOG_WARN("consumer", "source of " << tp.to_string() << " did not stop: " << self->system().render(e));
+        });
+  }
+  blocker->request(st.supervisor, st.settings.drain_timeout, drain_atom::value, tps)
+      .receive([&](const offset_map& offsets) { commit_sync(st, offsets, false); },
+               [&](caf::error& e) {
+                 LOG_WARN("consumer", st.id << " could not load buffered rows of " << tps_text(tps)
+                                              << " before giving them up (" << self->system().render(e)
+                                              << "); their new owner resumes from the last commit");
+               });
+  for (const auto& tp : tps) {
+    auto it = st.sources.find(tp);
+    if (it == st.sources.end()) continue;
+    self->unlink_from(it->second);
+    self->send_exit(it->second, caf::exit_reason::user_shutdown);
+    st.sources.erase(it);
+  }
+}
+
+void on_rebalance(rd_kafka_t* rk, rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_t* partitions, void* opaque) {
+  auto* self = static_cast<self_ptr>(opaque);
+  auto& st = self->state;
+  auto tps = to_tps(partitions);
+  if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
+    LOG_INFO("consumer", st.id << " assigned " << (tps.empty() ? "no partitions" : tps_text(tps)));
+    for (const auto& tp : tps) {
+      if (st.sources.count(tp)) continue;
+      partition_source_settings ps{st.settings.connector, st.settings.index};
+      auto src = spawn_partition_source(self->system(), ps, st.supervisor);
+      self->link_to(src);
+      st.sources[tp] = src;
+    }
+    rd_kafka_error_t* error = nullptr;
+    if (st.cooperative)
+      error = rd_kafka_incremental_assign(rk, partitions);
+    else
+      rd_kafka_assign(rk, partitions);
+    if (error) {
+      LOG_ERROR("consumer", st.id << " assign failed: " << rd_kafka_error_string(error));
+      rd_kafka_error_destroy(error);
+    }
+    if (st.paused && partitions->cnt > 0) rd_kafka_pause_partitions(rk, partitions);
+  } else if (err == RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS) {
+    LOG_INFO("consumer", st.id << " revoking " << (tps.empty() ? "no partitions" : tps_text(tps)));
+    if (!tps.empty()) drain(self, tps);
+    if (st.cooperative) {
+      if (auto* error = rd_kafka_incremental_unassign(rk, partitions)) rd_kafka_error_destroy(error);
+    } else {
+      rd_kafka_assign(rk, nullptr);
+    }
+  } else {
+    LOG_ERROR("consumer", st.id << " rebalance error: " << rd_kafka_err2str(err));
+    rd_kafka_assign(rk, nullptr);
+  }
+}
+
+void on_error(rd_kafka_t*, int err, const char* reason, void* opaque) {
+  auto* self = static_cast<self_ptr>(opaque);
+  auto code = static_cast<rd_kafka_resp_err_t>(err);
+  // Transient broker errors are retried by librdkafka itself; they are worth a warning.
+  LOG_WARN("consumer", self->state.id << " kafka: " << rd_kafka_err2name(code) << ": " << reason);
+}
+
+bool set(rd_kafka_conf_t* conf, const std::string& k, const std::string& v, std::string& error) {
+  char errstr[512];
+  if (rd_kafka_conf_set(conf, k.c_str(), v.c_str(), errstr, sizeof errstr) != RD_KAFKA_CONF_OK) {
+    error = k + ": " + errstr;
+    return false;
+  }
+  return true;
+}
+
+std::string create_consumer(self_ptr self) {
+  auto& st = self->state;
+  const auto& c = *st.settings.connector;
+  rd_kafka_conf_t* conf = rd_kafka_conf_new();
+  std::string error;
+  std::map<std::string, std::string> settings = {
+      {"bootstrap.servers", st.settings.worker->bootstrap_servers},
+      {"group.id", c.group_id()},
+      {"client.id", "connector-consumer-" + c.name + "-" + std::to_string(st.settings.index)},
+      {"enable.auto.commit", "false"},
+      {"enable.auto.offset.store", "false"},
+      {"auto.offset.reset", "earliest"},
+      {"enable.partition.eof", "false"},
+      // librdkafka's prefetch queue is part of the memory budget.
+      {"queued.max.messages.kbytes",
+       std::to_string(std::max<int64_t>(1024, std::min<int64_t>(65536, st.settings.credit_bytes / 4096)))},
+  };
+  if (c.topics_regex) settings["topic.metadata.refresh.interval.ms"] = "10000"; // notice new topics soon
+  for (const auto& [k, v] : st.settings.worker->consumer_settings) settings[k] = v;
+  for (const auto& [k, v] : c.consumer_overrides) settings[k] = v;
+  settings["enable.auto.commit"] = "false"; // offsets are ours to commit, after the load
+  for (const auto& [k, v] : settings)
+    if (!set(conf, k, v, error)) {
+      rd_kafka_conf_destroy(conf);
+      return error;
+    }
+  rd_kafka_conf_set_opaque(conf, self);
+  rd_kafka_conf_set_rebalance_cb(conf, on_rebalance);
+  rd_kafka_conf_set_error_cb(conf, on_error);
+  char errstr[512];
+  st.rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, errstr, sizeof errstr);
+  if (!st.rk) {
+    rd_kafka_conf_destroy(conf);
+    return std::string("cannot create Kafka consumer: ") + errstr;
+  }
+  rd_kafka_poll_set_consumer(st.rk);
+  st.queue = rd_kafka_queue_get_consumer(st.rk);
+  st.cooperative = std::strcmp(rd_kafka_rebalance_protocol(st.rk), "COOPERATIVE") == 0;
+
+  std::vector<std::string> topics = c.topics;
+  if (c.topics_regex) topics = {(c.topics_regex->front() == '^' ? "" : "^") + *c.topics_regex};
+  auto* sub = rd_kafka_topic_partition_list_new(static_cast<int>(topics.size()));
+  for (const auto& t : topics) rd_kafka_topic_partition_list_add(sub, t.c_str(), RD_KAFKA_PARTITION_UA);
+  auto err = rd_kafka_subscribe(st.rk, sub);
+  rd_kafka_topic_partition_list_destroy(sub);
+  if (err) return std::string("cannot subscribe: ") + rd_kafka_err2str(err);
+  return {};
+}
+
+void report_lag(self_ptr self) {
+  auto& st = self->state;
+  int64_t lag = 0;
+  for (const auto& [tp, src] : st.sources) {
+    int64_t low = 0, high = 0;
+    if (rd_kafka_get_watermark_offsets(st.rk, tp.topic.c_str(), tp.partition, &low, &high) != RD_KAFKA_RESP_ERR_NO_ERROR)
+      continue;
+    auto* list = rd_kafka_topic_partition_list_new(1);
+    rd_kafka_topic_partition_list_add(list, tp.topic.c_str(), tp.partition);
+    rd_kafka_position(st.rk, list);
+    int64_t pos = list->elems[0].offset;
+    rd_kafka_topic_partition_list_destroy(list);
+    if (pos < 0) pos = low;
+    if (high > pos) lag += high - pos;
+  }
+  self->send(st.supervisor, lag_atom::value, st.settings.index, lag);
+}
+
+void poll_once(self_ptr self) {
+  auto& st = self->state;
+  constexpr int max_batch = 4096;
+  rd_kafka_message_t* msgs[max_batch];
+  auto n = rd_kafka_consume_batch_queue(st.queue, 50, msgs, max_batch);
+  if (n <= 0) return;
+  std::map<topic_partition, record_batch> batches;
+  int64_t spent = 0;
+  for (ssize_t i = 0; i < n; ++i) {
+    rd_kafka_message_t* m = msgs[i];
+    if (m->err) {
+      if (m->err != RD_KAFKA_RESP_ERR__PARTITION_EOF)
+        LOG_WARN("consumer", st.id << " consume error on " << (m->rkt ? rd_kafka_topic_name(m->rkt) : "?") << "-"
+                                     << m->partition << ": " << rd_kafka_message_errstr(m));
+      rd_kafka_message_destroy(m);
+      continue;
+    }
+    topic_partition tp{rd_kafka_topic_name(m->rkt), m->partition};
+    auto& b = batches[tp];
+    if (!b.records) {
+      b.tp = tp;
+      b.records = std::make_shared<kafka_messages>();
+    }
+    b.records->items.push_back(m);
+    int64_t bytes = static_cast<int64_t>(m->len + m->key_len) + 64;
+    b.bytes += bytes;
+    spent += bytes;
+  }
+  for (auto& [tp, b] : batches) {
+    auto it = st.sources.find(tp);
+    if (it == st.sources.end()) { // revoked meanwhile: the next owner reads these again
+      spent -= b.bytes;
+      continue;
+    }
+    self->send(it->second, batch_atom::value, std::move(b));
+  }
+  st.credit -= spent;
+  if (st.credit <= 0 && !st.paused) {
+    set_paused(st, true);
+    self->send(st.supervisor, pressure_atom::value);
+    LOG_DEBUG("consumer", st.id << " out of credit: paused");
+  }
+}
+
+} // namespace
+
+caf::behavior kafka_consumer(caf::stateful_actor<kafka_consumer_state>* self, kafka_consumer_settings settings,
+                             caf::actor supervisor) {
+  auto& st = self->state;
+  st.settings = std::move(settings);
+  st.supervisor = std::move(supervisor);
+  st.credit = st.settings.credit_bytes;
+  st.id = st.settings.connector->name + "-" + std::to_string(st.settings.index);
+  if (auto error = create_consumer(self); !error.empty()) {
+    LOG_ERROR("consumer", st.id << ": " << error);
+    self->send(st.supervisor, failed_atom::value, error);
+    self->quit();
+    return {};
+  }
+  LOG_INFO("consumer", st.id << " joined group " << st.settings.connector->group_id());
+  self->send(self, poll_atom::value);
+  return {
+      [self](poll_atom) {
+        auto& st = self->state;
+        if (st.closing) return;
+        poll_once(self);
+        if (clock::now() - st.last_lag_report > std::chrono::seconds(2)) {
+          st.last_lag_report = clock::now();
+          report_lag(self);
+        }
+        self->send(self, poll_atom::value);
+      },
+      [self](credit_atom, int64_t bytes) {
+        auto& st = self->state;
+        st.credit += bytes;
+        if (st.paused && st.credit >= st.settings.credit_bytes / 2) {
+          set_paused(st, false);
+          LOG_DEBUG("consumer", st.id << " credit back: resumed");
+        }
+      },
+      [self](commit_atom, const offset_map& offsets) { commit_sync(self->state, offsets, true); },
+      [self](stop_atom) {
+        auto& st = self->state;
+        if (!st.closing) {
+          st.closing = true;
+          LOG_INFO("consumer", st.id << " leaving group");
+          rd_kafka_consumer_close(st.rk); // revokes, which drains and commits
+        }
+        self->quit();
+        return true;
+      },
+  };
+}
+
+caf::actor spawn_kafka_consumer(caf::actor_system& sys, kafka_consumer_settings settings, caf::actor supervisor) {
+  return sys.spawn<caf::detached>(kafka_consumer, std::move(settings), std::move(supervisor));
+}
+
+} // namespace starpipe::sources

@@ -1,0 +1,202 @@
+#include "conf/connector_config.h"
+
+#include <algorithm>
+#include <cctype>
+#include <regex>
+#include <set>
+#include <sstream>
+
+namespace starpipe::conf {
+
+std::string connector_config::table_for(const std::string& topic) const {
+  auto it = topic2table.find(topic);
+  return it == topic2table.end() ? topic : it->second;
+}
+
+namespace {
+
+std::vector<std::string> split_list(const std::string& s) {
+  std::vector<std::string> out;
+  std::stringstream ss(s);
+  std::string item;
+  while (std::getline(ss, item, ',')) {
+    size_t b = 0, e = item.size();
+    while (b < e && std::isspace(static_cast<unsigned char>(item[b]))) ++b;
+    while (e > b && std::isspace(static_cast<unsigned char>(item[e - 1]))) --e;
+    if (e > b) out.push_back(item.substr(b, e - b));
+  }
+  return out;
+}
+
+std::string lower(std::string s) {
+  std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return std::tolower(c); });
+  return s;
+}
+
+// host:port with an optional http:// scheme; https is refused (StarRocks' HTTP port is plain).
+std::optional<std::string> normalize_fe_url(const std::string& raw) {
+  std::string s = raw;
+  if (s.rfind("http://", 0) == 0) s = s.substr(7);
+  while (!s.empty() && s.back() == '/') s.pop_back();
+  static const std::regex host_port(R"(^[A-Za-z0-9._\-]+:[0-9]{1,5}$|^\[[0-9A-Fa-f:.]+\]:[0-9]{1,5}$)");
+  if (!std::regex_match(s, host_port)) return std::nullopt;
+  auto port = std::stol(s.substr(s.rfind(':') + 1));
+  if (port < 1 || port > 65535) return std::nullopt;
+  return "http://" + s;
+}
+
+} // namespace
+
+std::optional<std::string> parse_delimiter(const std::string& raw) {
+  if (raw.size() >= 2 && raw[0] == '\\' && (raw[1] == 'x' || raw[1] == 'X')) {
+    std::string hex = raw.substr(2);
+    if (hex.empty() || hex.size() % 2 != 0) return std::nullopt;
+    std::string out;
+    for (size_t i = 0; i < hex.size(); i += 2) {
+      if (!std::isxdigit(static_cast<unsigned char>(hex[i])) ||
+          !std::isxdigit(static_cast<unsigned char>(hex[i + 1])))
+        return std::nullopt;
+      out += static_cast<char>(std::stoi(hex.substr(i, 2), nullptr, 16));
+    }
+    return out;
+  }
+  if (raw == "\\n") return std::string("\n");
+  if (raw == "\\t") return std::string("\t");
+  if (raw.empty()) return std::nullopt;
+  return raw;
+}
+
+connector_config parse_connector_config(const properties& p, const worker_config& worker) {
+  connector_config c;
+  config_errors errs;
+
+  if (auto v = read_required(p, "name", false, errs)) c.name = *v;
+  if (auto v = read_required(p, "connector.class", false, errs)) {
+    c.connector_class = *v;
+    if (*v != sink_connector_class && *v != "StarRocksSinkConnector" && *v != "StarRocksSink")
+      errs.add(p, "connector.class", std::string("unsupported connector; allowed: ") + sink_connector_class);
+  }
+
+  bool has_topics = p.has("topics") && !read_string(p, "topics", "").empty();
+  bool has_regex = p.has("topics.regex") && !read_string(p, "topics.regex", "").empty();
+  if (has_topics && has_regex) {
+    errs.add(p, "topics", "topics and topics.regex are mutually exclusive options, but both are set.");
+  } else if (!has_topics && !has_regex) {
+    errs.add({p.source, "topics", "", "Must configure one of topics or topics.regex"});
+  } else if (has_topics) {
+    c.topics = split_list(read_string(p, "topics", ""));
+  } else {
+    std::string re = read_string(p, "topics.regex", "");
+    try {
+      std::regex compiled(re);
+      c.topics_regex = re;
+    } catch (const std::regex_error& e) {
+      errs.add(p, "topics.regex", std::string("not a valid regular expression: ") + e.what());
+    }
+  }
+
+  if (auto map = p.get("starrocks.topic2table.map"); map && !read_string(p, "starrocks.topic2table.map", "").empty()) {
+    static const std::regex table_re(R"(^([_a-zA-Z][_$a-zA-Z0-9]+\.){0,2}[_a-zA-Z][_$a-zA-Z0-9]+$)");
+    for (const auto& entry : split_list(*map)) {
+      auto colon = entry.find(':');
+      if (colon == std::string::npos || entry.find(':', colon + 1) != std::string::npos || colon == 0 ||
+          colon + 1 == entry.size()) {
+        errs.add(p, "starrocks.topic2table.map",
+                 "entry '" + entry + "' must be topic:table (format topic-1:table-1,topic-2:table-2)");
+        continue;
+      }
+      std::string topic = entry.substr(0, colon), table = entry.substr(colon + 1);
+      if (!std::regex_match(table, table_re))
+        errs.add(p, "starrocks.topic2table.map", "table name '" + table + "' is not a valid StarRocks table name");
+      if (c.topic2table.count(topic))
+        errs.add(p, "starrocks.topic2table.map", "topic '" + topic + "' is mapped twice");
+      c.topic2table[topic] = table;
+    }
+  }
+
+  if (auto urls = read_required(p, "starrocks.http.url", false, errs)) {
+    for (const auto& u : split_list(*urls)) {
+      if (auto n = normalize_fe_url(u))
+        c.fe_urls.push_back(*n);
+      else
+        errs.add(p, "starrocks.http.url", "'" + u + "' is not host:port (optionally with http://)");
+    }
+    if (c.fe_urls.empty() && !urls->empty())
+      errs.add(p, "starrocks.http.url", "must list at least one FE host:port");
+  }
+  if (auto v = read_required(p, "starrocks.database.name", false, errs)) c.database = *v;
+  if (auto v = read_required(p, "starrocks.username", false, errs)) c.username = *v;
+  if (auto v = read_required(p, "starrocks.password", true, errs)) c.password = p.get("starrocks.password").value_or("");
+
+  c.tasks_max = read_long(p, "tasks.max", 1, 1, 1024, errs);
+  c.buffer_max_bytes = read_long(p, "bufferflush.maxbytes", 67108864, 67108864, 10737418240LL, errs);
+  c.buffer_interval_ms = read_long(p, "bufferflush.intervalms", 1000, 1000, 3600000, errs);
+  c.connect_timeout_ms = read_long(p, "connect.timeoutms", 1000, 100, 60000, errs);
+  c.max_retries = read_long(p, "sink.maxretries", 3, -1, INT64_MAX, errs);
+
+  for (const auto& [name, value] : p.with_prefix("sink.properties."))
+    c.load_properties[lower(name)] = value;
+  if (auto f = c.load_properties.find("format"); f != c.load_properties.end()) {
+    std::string v = lower(f->second);
+    if (v == "json") c.format = load_format::json;
+    else if (v == "csv") c.format = load_format::csv;
+    else errs.add(p, "sink.properties.format", "must be json or csv");
+    f->second = v;
+  } else {
+    c.load_properties["format"] = "json";
+  }
+  if (auto d = c.load_properties.find("row_delimiter"); d != c.load_properties.end()) {
+    if (auto parsed = parse_delimiter(d->second))
+      c.row_delimiter = *parsed;
+    else
+      errs.add(p, "sink.properties.row_delimiter", "must be a literal or \\x followed by an even number of hex digits");
+  }
+  if (c.format == load_format::json) {
+    // StarRocks needs both for the array bodies starpipe sends; users of the StarRocks
+    // connector had to add them by hand.
+    auto s = c.load_properties.find("strip_outer_array");
+    if (s != c.load_properties.end() && lower(s->second) != "true")
+      errs.add(p, "sink.properties.strip_outer_array", "must be true: starpipe sends JSON rows as one array per load");
+    c.load_properties["strip_outer_array"] = "true";
+    if (!c.load_properties.count("ignore_json_size")) c.load_properties["ignore_json_size"] = "true";
+  }
+  for (const char* reserved : {"label", "expect", "authorization", "content-length", "transfer-encoding"})
+    if (c.load_properties.count(reserved))
+      errs.add(p, std::string("sink.properties.") + reserved, "is set by starpipe per request and may not be overridden");
+
+  c.key_converter = read_converter(p, "key.converter", worker.key_converter, errs);
+  c.value_converter = read_converter(p, "value.converter", worker.value_converter, errs);
+  if (c.format == load_format::csv && c.value_converter.kind == converter_kind::json)
+    errs.add(p, "value.converter",
+             "CSV loads need each value as a line of text: use org.apache.kafka.connect.storage.StringConverter");
+
+  if (auto t = read_string(p, "transforms", ""); !t.empty())
+    errs.add(p, "transforms", "transforms are not supported by this starpipe build yet (tracked in issue #3)");
+
+  std::vector<std::string> consumer_warnings;
+  c.consumer_overrides = translate_client_settings(p, "consumer.override.", consumer_warnings, errs);
+  c.warnings.insert(c.warnings.end(), consumer_warnings.begin(), consumer_warnings.end());
+
+  static const std::set<std::string> known = {
+      "name", "connector.class", "topics", "topics.regex", "starrocks.topic2table.map", "starrocks.http.url",
+      "starrocks.database.name", "starrocks.username", "starrocks.password", "tasks.max",
+      "bufferflush.maxbytes", "bufferflush.intervalms", "connect.timeoutms", "sink.maxretries",
+      "key.converter", "value.converter", "key.converter.schemas.enable", "value.converter.schemas.enable",
+      "key.converter.schema.registry.url", "value.converter.schema.registry.url", "transforms",
+      "header.converter", "config.action.reload"};
+  for (const auto& e : p.entries()) {
+    if (known.count(e.key) || e.key.rfind("sink.properties.", 0) == 0 ||
+        e.key.rfind("consumer.override.", 0) == 0 || e.key.rfind("errors.", 0) == 0 ||
+        e.key.rfind("transforms.", 0) == 0 || e.key.rfind("predicates", 0) == 0)
+      continue;
+    c.warnings.push_back(p.source + ": unknown connector key '" + e.key + "' ignored");
+  }
+  if (auto tol = p.get("errors.tolerance"); tol && read_string(p, "errors.tolerance", "none") != "none")
+    c.warnings.push_back(p.source + ": errors.tolerance=" + *tol +
+                         " is not implemented yet (issue #3): a bad record fails the task");
+
+  if (!errs.empty()) throw config_exception(errs);
+  return c;
+}
+
+} // namespace starpipe::conf

@@ -1,0 +1,54 @@
+#pragma once
+// A StarRocks sink connector file (connect-StarRocks-sink.properties), validated in one
+// place with the keys, defaults and ranges of the StarRocks Kafka connector.
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "conf/config_errors.h"
+#include "conf/worker_config.h"
+
+namespace starpipe::conf {
+
+enum class load_format { json, csv };
+
+struct connector_config {
+  std::string name;
+  std::string connector_class;
+  std::vector<std::string> topics;         // exactly one of topics / topics_regex
+  std::optional<std::string> topics_regex;
+  std::map<std::string, std::string> topic2table;
+  std::vector<std::string> fe_urls;        // "http://host:port", in the given order
+  std::string database;
+  std::string username;
+  std::string password;
+  int64_t tasks_max = 1;
+  int64_t buffer_max_bytes = 67108864;
+  int64_t buffer_interval_ms = 1000;
+  int64_t connect_timeout_ms = 1000;
+  int64_t max_retries = 3; // -1: unlimited
+  load_format format = load_format::json;
+  std::string row_delimiter = "\n";
+  // Every sink.properties.<name> (name lower-cased), sent as Stream Load headers.
+  std::map<std::string, std::string> load_properties;
+  converter_spec key_converter;
+  converter_spec value_converter;
+  std::map<std::string, std::string> consumer_overrides; // consumer.override.*
+  std::vector<std::string> warnings;
+
+  std::string group_id() const { return "connect-" + name; }
+  // The target table of a topic: the map entry, or the topic's own name.
+  std::string table_for(const std::string& topic) const;
+};
+
+inline constexpr const char* sink_connector_class = "com.starrocks.connector.kafka.StarRocksSinkConnector";
+
+// Throws config_exception listing every bad key.
+connector_config parse_connector_config(const properties& p, const worker_config& worker);
+
+// "\x01" style or literal delimiter, as the StarRocks connector reads row_delimiter.
+std::optional<std::string> parse_delimiter(const std::string& raw);
+
+} // namespace starpipe::conf

@@ -1,0 +1,173 @@
+#include "conf/properties.h"
+
+#include <fstream>
+#include <sstream>
+#include <stdexcept>
+
+namespace starpipe::conf {
+
+void properties::set(const std::string& key, const std::string& value, int line) {
+  auto it = index_.find(key);
+  if (it != index_.end()) {
+    entries_[it->second].value = value;
+    entries_[it->second].line = line;
+    return;
+  }
+  index_[key] = entries_.size();
+  entries_.push_back({key, value, line});
+}
+
+std::optional<std::string> properties::get(const std::string& key) const {
+  auto it = index_.find(key);
+  if (it == index_.end()) return std::nullopt;
+  return entries_[it->second].value;
+}
+
+int properties::line_of(const std::string& key) const {
+  auto it = index_.find(key);
+  return it == index_.end() ? 0 : entries_[it->second].line;
+}
+
+std::map<std::string, std::string> properties::with_prefix(const std::string& prefix) const {
+  std::map<std::string, std::string> out;
+  for (const auto& e : entries_)
+    if (e.key.size() > prefix.size() && e.key.compare(0, prefix.size(), prefix) == 0)
+      out[e.key.substr(prefix.size())] = e.value;
+  return out;
+}
+
+namespace {
+
+bool is_blank(char c) { return c == ' ' || c == '\t' || c == '\f'; }
+
+// Splits into natural lines, accepting \n, \r and \r\n.
+std::vector<std::string> natural_lines(const std::string& text) {
+  std::vector<std::string> lines;
+  std::string cur;
+  for (size_t i = 0; i < text.size(); ++i) {
+    char c = text[i];
+    if (c == '\n' || c == '\r') {
+      lines.push_back(cur);
+      cur.clear();
+      if (c == '\r' && i + 1 < text.size() && text[i + 1] == '\n') ++i;
+    } else {
+      cur += c;
+    }
+  }
+  if (!cur.empty()) lines.push_back(cur);
+  return lines;
+}
+
+bool ends_with_odd_backslashes(const std::string& s) {
+  size_t n = 0;
+  for (auto it = s.rbegin(); it != s.rend() && *it == '\\'; ++it) ++n;
+  return n % 2 == 1;
+}
+
+int hex_value(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+void append_utf8(std::string& out, unsigned cp) {
+  if (cp < 0x80) {
+    out += static_cast<char>(cp);
+  } else if (cp < 0x800) {
+    out += static_cast<char>(0xC0 | (cp >> 6));
+    out += static_cast<char>(0x80 | (cp & 0x3F));
+  } else {
+    out += static_cast<char>(0xE0 | (cp >> 12));
+    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
+    out += static_cast<char>(0x80 | (cp & 0x3F));
+  }
+}
+
+// Resolves escapes in [begin, end) of a logical line.
+std::string unescape(const std::string& s, size_t begin, size_t end) {
+  std::string out;
+  out.reserve(end - begin);
+  for (size_t i = begin; i < end; ++i) {
+    char c = s[i];
+    if (c != '\\' || i + 1 >= end) {
+      out += c;
+      continue;
+    }
+    char n = s[++i];
+    switch (n) {
+      case 't': out += '\t'; break;
+      case 'n': out += '\n'; break;
+      case 'r': out += '\r'; break;
+      case 'f': out += '\f'; break;
+      case 'u': {
+        unsigned cp = 0;
+        size_t j = 0;
+        for (; j < 4 && i + 1 + j < end && hex_value(s[i + 1 + j]) >= 0; ++j)
+          cp = cp * 16 + static_cast<unsigned>(hex_value(s[i + 1 + j]));
+        if (j == 4) {
+          append_utf8(out, cp);
+          i += 4;
+        } else {
+          out += 'u'; // malformed \u: keep the letter as Java would reject; we stay lenient
+        }
+        break;
+      }
+      default: out += n; // \\ \= \: \# \! and any other char stand for themselves
+    }
+  }
+  return out;
+}
+
+} // namespace
+
+properties parse_properties(const std::string& text, const std::string& source) {
+  properties props;
+  props.source = source;
+  auto lines = natural_lines(text);
+  for (size_t i = 0; i < lines.size(); ++i) {
+    int first_line = static_cast<int>(i) + 1;
+    std::string line = lines[i];
+    size_t start = 0;
+    while (start < line.size() && is_blank(line[start])) ++start;
+    if (start == line.size()) continue;
+    if (line[start] == '#' || line[start] == '!') continue;
+    std::string logical = line.substr(start);
+    while (ends_with_odd_backslashes(logical) && i + 1 < lines.size()) {
+      logical.pop_back();
+      const std::string& next = lines[++i];
+      size_t k = 0;
+      while (k < next.size() && is_blank(next[k])) ++k;
+      logical += next.substr(k);
+    }
+    if (ends_with_odd_backslashes(logical)) logical.pop_back(); // continuation at EOF
+
+    size_t key_end = 0;
+    while (key_end < logical.size()) {
+      char c = logical[key_end];
+      if (c == '\\') {
+        key_end += 2;
+        continue;
+      }
+      if (c == '=' || c == ':' || is_blank(c)) break;
+      ++key_end;
+    }
+    if (key_end > logical.size()) key_end = logical.size();
+    size_t v = key_end;
+    while (v < logical.size() && is_blank(logical[v])) ++v;
+    if (v < logical.size() && (logical[v] == '=' || logical[v] == ':')) ++v;
+    while (v < logical.size() && is_blank(logical[v])) ++v;
+    props.set(unescape(logical, 0, key_end), unescape(logical, v, logical.size()), first_line);
+  }
+  return props;
+}
+
+properties load_properties_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw std::runtime_error("cannot read configuration file '" + path + "'");
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return parse_properties(ss.str(), path);
+}
+
+} // namespace starpipe::conf

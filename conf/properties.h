@@ -1,0 +1,39 @@
+#pragma once
+// Java .properties files as java.util.Properties reads them: '#'/'!' comments,
+// key=value, key:value, key value, backslash continuations and escapes.
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace starpipe::conf {
+
+struct property {
+  std::string key;
+  std::string value;
+  int line = 0; // first physical line of the logical line, 1-based
+};
+
+class properties {
+public:
+  std::string source; // file name, or "<rest>" for configs that came over HTTP
+
+  void set(const std::string& key, const std::string& value, int line = 0);
+  std::optional<std::string> get(const std::string& key) const;
+  bool has(const std::string& key) const { return index_.count(key) != 0; }
+  int line_of(const std::string& key) const;
+  // Entries in file order; a key given twice keeps its last value and position.
+  const std::vector<property>& entries() const { return entries_; }
+  // Keys starting with prefix, with the prefix removed.
+  std::map<std::string, std::string> with_prefix(const std::string& prefix) const;
+
+private:
+  std::vector<property> entries_;
+  std::map<std::string, size_t> index_;
+};
+
+properties parse_properties(const std::string& text, const std::string& source = "<string>");
+// Throws std::runtime_error naming the file when it cannot be read.
+properties load_properties_file(const std::string& path);
+
+} // namespace starpipe::conf

@@ -1,0 +1,149 @@
+#include "conf/worker_config.h"
+
+#include <librdkafka/rdkafka.h>
+
+#include <regex>
+#include <set>
+
+namespace starpipe::conf {
+
+converter_spec read_converter(const properties& p, const std::string& prefix, const converter_spec& base,
+                              config_errors& errs) {
+  converter_spec spec = base;
+  if (auto cls = p.get(prefix)) {
+    std::string c = read_string(p, prefix, "");
+    if (c == "org.apache.kafka.connect.json.JsonConverter") {
+      spec.kind = converter_kind::json;
+      spec.schemas_enable = true;
+    } else if (c == "org.apache.kafka.connect.storage.StringConverter") {
+      spec.kind = converter_kind::string;
+    } else if (c == "org.apache.kafka.connect.converters.ByteArrayConverter") {
+      spec.kind = converter_kind::byte_array;
+    } else {
+      errs.add(p, prefix,
+               "unsupported converter; allowed: org.apache.kafka.connect.json.JsonConverter, "
+               "org.apache.kafka.connect.storage.StringConverter, "
+               "org.apache.kafka.connect.converters.ByteArrayConverter");
+    }
+    spec.class_name = c;
+  }
+  spec.schemas_enable = read_bool(p, prefix + ".schemas.enable", spec.schemas_enable, errs);
+  return spec;
+}
+
+namespace {
+
+// `org.apache.kafka.common.security.plain.PlainLoginModule required username="u" password="p";`
+bool parse_jaas(const std::string& jaas, std::string& user, std::string& pass) {
+  static const std::regex user_re(R"(username\s*=\s*\"([^\"]*)\")");
+  static const std::regex pass_re(R"(password\s*=\s*\"([^\"]*)\")");
+  std::smatch m;
+  if (!std::regex_search(jaas, m, user_re)) return false;
+  user = m[1];
+  if (!std::regex_search(jaas, m, pass_re)) return false;
+  pass = m[1];
+  return true;
+}
+
+// Java consumer keys with no librdkafka meaning: accepted silently but reported once.
+const std::set<std::string> java_only_keys = {
+    "key.deserializer", "value.deserializer", "max.poll.records", "request.timeout.ms",
+    "ssl.truststore.type", "ssl.keystore.type", "interceptor.classes", "default.api.timeout.ms",
+    "retry.backoff.ms", "client.dns.lookup"};
+
+} // namespace
+
+std::map<std::string, std::string> translate_client_settings(const properties& p, const std::string& prefix,
+                                                             std::vector<std::string>& warnings,
+                                                             config_errors& errs) {
+  std::map<std::string, std::string> out;
+  rd_kafka_conf_t* probe = rd_kafka_conf_new();
+  char errstr[512];
+  for (const auto& [key, value] : p.with_prefix(prefix)) {
+    std::string full = prefix + key;
+    if (key == "sasl.jaas.config") {
+      std::string user, pass;
+      if (!parse_jaas(value, user, pass)) {
+        errs.add(p, full, "expected a PlainLoginModule/ScramLoginModule entry with username=\"...\" password=\"...\"");
+        continue;
+      }
+      out["sasl.username"] = user;
+      out["sasl.password"] = pass;
+      continue;
+    }
+    if (java_only_keys.count(key)) {
+      warnings.push_back(full + " is a Java client setting with no librdkafka equivalent; ignored");
+      continue;
+    }
+    std::string k = key;
+    if (k == "ssl.truststore.location") k = "ssl.ca.location"; // only PEM files work with librdkafka
+    auto res = rd_kafka_conf_set(probe, k.c_str(), value.c_str(), errstr, sizeof errstr);
+    if (res == RD_KAFKA_CONF_UNKNOWN) {
+      warnings.push_back(full + " is not a librdkafka consumer setting; ignored");
+      continue;
+    }
+    if (res == RD_KAFKA_CONF_INVALID) {
+      errs.add(p, full, std::string("invalid consumer setting: ") + errstr);
+      continue;
+    }
+    out[k] = value;
+  }
+  rd_kafka_conf_destroy(probe);
+  return out;
+}
+
+worker_config parse_worker_config(const properties& p) {
+  worker_config w;
+  config_errors errs;
+  w.bootstrap_servers = read_string(p, "bootstrap.servers", w.bootstrap_servers);
+  if (w.bootstrap_servers.empty()) errs.add(p, "bootstrap.servers", "must list at least one host:port");
+  w.key_converter = read_converter(p, "key.converter", w.key_converter, errs);
+  w.value_converter = read_converter(p, "value.converter", w.value_converter, errs);
+  w.offset_flush_interval_ms = read_long(p, "offset.flush.interval.ms", 60000, 1, 86400000, errs);
+  w.offset_flush_timeout_ms = read_long(p, "offset.flush.timeout.ms", 5000, 1, 86400000, errs);
+  w.task_shutdown_graceful_timeout_ms =
+      read_long(p, "task.shutdown.graceful.timeout.ms", 5000, 0, 86400000, errs);
+  w.offset_storage_file = read_string(p, "offset.storage.file.filename", "");
+  w.plugin_path = read_string(p, "plugin.path", "");
+  if (!w.offset_storage_file.empty())
+    w.warnings.push_back("offset.storage.file.filename=" + w.offset_storage_file +
+                         " is accepted and unused: a sink's offsets are committed to its Kafka consumer group "
+                         "(connect-<name>), as in Kafka Connect");
+  if (!w.plugin_path.empty())
+    w.warnings.push_back("plugin.path=" + w.plugin_path +
+                         " is accepted and unused: the StarRocks sink and its transforms are built into starpipe");
+  w.consumer_settings = translate_client_settings(p, "consumer.", w.warnings, errs);
+
+  static const std::set<std::string> known = {
+      "bootstrap.servers", "key.converter", "value.converter", "key.converter.schemas.enable",
+      "value.converter.schemas.enable", "offset.flush.interval.ms", "offset.flush.timeout.ms",
+      "task.shutdown.graceful.timeout.ms", "offset.storage.file.filename", "plugin.path",
+      "header.converter", "plugin.discovery", "listeners", "rest.advertised.host.name",
+      "rest.advertised.port", "rest.advertised.listener", "group.id", "config.storage.topic",
+      "offset.storage.topic", "status.storage.topic", "config.storage.replication.factor",
+      "offset.storage.replication.factor", "status.storage.replication.factor",
+      "offset.storage.partitions", "status.storage.partitions", "internal.key.converter",
+      "internal.value.converter", "security.protocol", "client.id"};
+  static const std::vector<std::string> known_prefixes = {
+      "consumer.", "producer.", "admin.", "ssl.", "sasl.", "key.converter.", "value.converter.",
+      "listeners.", "config.providers", "rest."};
+  for (const auto& e : p.entries()) {
+    if (known.count(e.key)) continue;
+    bool prefixed = false;
+    for (const auto& pre : known_prefixes)
+      if (e.key.compare(0, pre.size(), pre) == 0) prefixed = true;
+    if (prefixed) continue;
+    if (e.key.rfind("bufferflush.", 0) == 0 || e.key.rfind("starrocks.", 0) == 0 ||
+        e.key.rfind("sink.", 0) == 0) {
+      w.warnings.push_back(p.source + ": " + e.key +
+                           " is a connector setting; as in Kafka Connect it has no effect in the worker file "
+                           "(put it in the connector file)");
+      continue;
+    }
+    w.warnings.push_back(p.source + ": unknown worker key '" + e.key + "' ignored");
+  }
+  if (!errs.empty()) throw config_exception(errs);
+  return w;
+}
+
+} // namespace starpipe::conf

@@ -1,0 +1,54 @@
+#pragma once
+// The Kafka Connect worker file (connect-standalone.properties), as starpipe reads it.
+#include <map>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "conf/config_errors.h"
+#include "conf/properties.h"
+
+namespace starpipe::conf {
+
+enum class converter_kind { json, string, byte_array };
+
+struct converter_spec {
+  converter_kind kind = converter_kind::json;
+  bool schemas_enable = true; // JsonConverter default
+  std::string class_name = "org.apache.kafka.connect.json.JsonConverter";
+};
+
+// Reads `<prefix>` (e.g. "value.converter") and `<prefix>.schemas.enable` over a base spec.
+converter_spec read_converter(const properties& p, const std::string& prefix, const converter_spec& base,
+                              config_errors& errs);
+
+struct worker_config {
+  std::string bootstrap_servers = "localhost:9092";
+  converter_spec key_converter;
+  converter_spec value_converter;
+  int64_t offset_flush_interval_ms = 60000;
+  int64_t offset_flush_timeout_ms = 5000;
+  int64_t task_shutdown_graceful_timeout_ms = 5000;
+  std::string offset_storage_file; // accepted; sink offsets live in the consumer group
+  std::string plugin_path;         // accepted; everything is built in
+  // librdkafka consumer settings for every sink consumer (worker `consumer.*`), Java-only
+  // keys already translated (sasl.jaas.config -> sasl.username/sasl.password).
+  std::map<std::string, std::string> consumer_settings;
+  std::vector<std::string> warnings; // unknown or no-op keys, logged once at start
+};
+
+// Throws config_exception when any key is invalid; all errors are in the message.
+worker_config parse_worker_config(const properties& p);
+
+struct config_exception : std::runtime_error {
+  explicit config_exception(const config_errors& e) : std::runtime_error(e.to_string()), errors(e) {}
+  config_errors errors;
+};
+
+// Java client keys that librdkafka spells differently or does not know. Returns the
+// librdkafka settings, records unknown keys as warnings and bad values as errors.
+std::map<std::string, std::string> translate_client_settings(const properties& p, const std::string& prefix,
+                                                             std::vector<std::string>& warnings,
+                                                             config_errors& errs);
+
+} // namespace starpipe::conf

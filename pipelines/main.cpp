@@ -1,0 +1,75 @@
+// starpipe: Kafka -> StarRocks Stream Load, a native drop-in for Kafka Connect with the
+// StarRocks sink connector.
+#include <cstring>
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include "common/log.h"
+#include "pipelines/standalone.h"
+
+namespace {
+
+const char* usage =
+    "usage:\n"
+    "  starpipe standalone WORKER.properties CONNECTOR.properties [MORE.properties ...]\n"
+    "      Runs the connectors in one process, as connect-standalone.sh does with the same files.\n"
+    "  starpipe --help | --version\n"
+    "\n"
+    "options (before the mode):\n"
+    "  --log-level debug|info|warn|error   default info (also STARPIPE_LOG_LEVEL)\n"
+    "\n"
+    "Configuration keys, defaults and ranges: see README.md (Configuration reference).\n";
+
+bool set_level(const std::string& s) {
+  using starpipe::log::level;
+  if (s == "debug") starpipe::log::set_level(level::debug);
+  else if (s == "info") starpipe::log::set_level(level::info);
+  else if (s == "warn") starpipe::log::set_level(level::warn);
+  else if (s == "error") starpipe::log::set_level(level::error);
+  else return false;
+  return true;
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+  std::vector<std::string> args(argv + 1, argv + argc);
+  if (const char* env = std::getenv("STARPIPE_LOG_LEVEL")) set_level(env);
+  size_t i = 0;
+  while (i < args.size() && args[i].rfind("--", 0) == 0) {
+    if (args[i] == "--help" || args[i] == "-h") {
+      std::cout << usage;
+      return 0;
+    }
+    if (args[i] == "--version") {
+      std::cout << "starpipe " << STARPIPE_VERSION << "\n";
+      return 0;
+    }
+    if (args[i] == "--log-level" && i + 1 < args.size() && set_level(args[i + 1])) {
+      i += 2;
+      continue;
+    }
+    std::cerr << "starpipe: unknown or incomplete option '" << args[i] << "'\n" << usage;
+    return 1;
+  }
+  if (i >= args.size()) {
+    std::cerr << usage;
+    return 1;
+  }
+  const std::string mode = args[i++];
+  if (mode == "standalone") {
+    if (args.size() - i < 2) {
+      std::cerr << "starpipe standalone: needs a worker file and at least one connector file\n" << usage;
+      return 1;
+    }
+    std::vector<std::string> connectors(args.begin() + static_cast<long>(i) + 1, args.end());
+    return starpipe::pipelines::run_standalone(args[i], connectors);
+  }
+  if (mode == "distributed") {
+    std::cerr << "starpipe distributed: not available in this build yet (issue #4)\n";
+    return 1;
+  }
+  std::cerr << "starpipe: unknown mode '" << mode << "'\n" << usage;
+  return 1;
+}

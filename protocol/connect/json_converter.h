@@ -1,0 +1,43 @@
+#pragma once
+// Kafka Connect's JsonConverter (schemas.enable true/false) and StringConverter, turning
+// one record value into one StarRocks row. Plain code: no actors, no I/O.
+#include <string>
+#include <string_view>
+
+#include <nlohmann/json.hpp>
+
+#include "conf/connector_config.h"
+
+namespace starpipe::connect {
+
+enum class convert_status { row, skip, error };
+
+// Renders a Connect value (schema + payload) as a StarRocks JSON row. Logical types become
+// the text StarRocks parses: Decimal -> exact number, Date -> "YYYY-MM-DD",
+// Time -> "HH:MM:SS.fff", Timestamp -> "YYYY-MM-DD HH:MM:SS.fff" (UTC).
+// Throws std::runtime_error with the Connect error text on invalid data.
+nlohmann::json render_with_schema(const nlohmann::json& schema, const nlohmann::json& payload,
+                                  const std::string& path = "");
+
+// Decoding helpers shared with transforms and tests.
+std::string base64_decode(std::string_view in, bool& ok);
+std::string unscaled_to_decimal(const std::string& big_endian_twos_complement, int scale);
+std::string days_to_date(int64_t days);
+std::string millis_to_datetime(int64_t epoch_ms);
+std::string millis_to_time(int64_t ms_of_day);
+
+class record_converter {
+public:
+  record_converter(conf::converter_spec value, conf::load_format format);
+
+  // Appends the row for one record value to `out`. A null value (tombstone) is skipped.
+  // On error `out` is left as it was and `error` says why.
+  convert_status convert(const char* data, size_t len, std::string& out, std::string& error) const;
+
+private:
+  convert_status json_row(std::string_view text, std::string& out, std::string& error) const;
+  conf::converter_spec spec_;
+  conf::load_format format_;
+};
+
+} // namespace starpipe::connect

@@ -1,0 +1,106 @@
+#include "protocol/stream_load/stream_load_client.h"
+
+namespace starpipe::stream_load {
+
+stream_load_client::stream_load_client(client_settings s)
+    : settings_(std::move(s)), auth_(basic_auth(settings_.username, settings_.password)), http_(settings_.timeouts) {}
+
+attempt_outcome stream_load_client::attempt(const load_request& req) {
+  attempt_outcome out;
+  http_request hr;
+  hr.method = "PUT";
+  hr.expect_continue = true;
+  hr.body = req.body;
+  hr.headers = req.headers;
+  hr.headers.emplace_back("Authorization", auth_);
+
+  // Walk the FEs starting from the last one that answered.
+  std::string connect_errors;
+  const size_t n = settings_.fe_urls.size();
+  for (size_t tried = 0; tried < n; ++tried) {
+    size_t idx = (fe_index_ + tried) % n;
+    auto parsed = parse_http_url(settings_.fe_urls[idx] + req.path());
+    if (!parsed) continue;
+    hr.target = parsed->second;
+    auto r = http_.send(parsed->first, hr);
+    if (r.error && r.error->connect_failed) {
+      connect_errors += (connect_errors.empty() ? "" : "; ") + r.error->what;
+      continue;
+    }
+    fe_index_ = idx;
+    // Follow redirects (FE -> BE; a follower FE may first send us to the leader).
+    for (int hops = 0; hops < 3 && r.response && r.response->status == 307; ++hops) {
+      auto location = r.response->header("location");
+      auto target = parse_http_url(location);
+      if (!target) {
+        out.http_status = 307;
+        out.raw_body = "redirect to unusable Location '" + location + "'";
+        return out;
+      }
+      hr.target = target->second;
+      r = http_.send(target->first, hr);
+    }
+    if (r.error) {
+      out.transport_error = r.error->what;
+      out.body_may_have_landed = r.error->body_sent;
+      return out;
+    }
+    out.http_status = r.response->status;
+    out.raw_body = r.response->body;
+    if (out.http_status == 200) out.response = parse_load_response(out.raw_body);
+    return out;
+  }
+  out.transport_error = "None of the hosts in starrocks.http.url could be connected: " + connect_errors;
+  return out;
+}
+
+label_state stream_load_client::load_state(const std::string& database, const std::string& label, std::string& error) {
+  http_request hr;
+  hr.method = "GET";
+  hr.headers.emplace_back("Authorization", auth_);
+  const size_t n = settings_.fe_urls.size();
+  for (size_t tried = 0; tried < n; ++tried) {
+    size_t idx = (fe_index_ + tried) % n;
+    auto parsed = parse_http_url(settings_.fe_urls[idx] + "/api/" + database + "/get_load_state?label=" + label);
+    if (!parsed) continue;
+    hr.target = parsed->second;
+    auto r = http_.send(parsed->first, hr);
+    for (int hops = 0; hops < 3 && r.response && r.response->status == 307; ++hops) {
+      auto target = parse_http_url(r.response->header("location"));
+      if (!target) break;
+      hr.target = target->second;
+      r = http_.send(target->first, hr);
+    }
+    if (r.error) {
+      error = r.error->what;
+      if (r.error->connect_failed) continue;
+      return {};
+    }
+    if (r.response->status != 200) {
+      error = "get_load_state answered HTTP " + std::to_string(r.response->status);
+      return {};
+    }
+    auto st = parse_label_state(r.response->body);
+    if (!st || st->state.empty()) {
+      error = "get_load_state answer unreadable: " + r.response->body.substr(0, 200);
+      return {};
+    }
+    return *st;
+  }
+  if (error.empty()) error = "no FE reachable for get_load_state";
+  return {};
+}
+
+std::string stream_load_client::fetch_error_log(const std::string& url, size_t limit) {
+  auto parsed = parse_http_url(url);
+  if (!parsed) return {};
+  http_request hr;
+  hr.method = "GET";
+  hr.target = parsed->second;
+  hr.headers.emplace_back("Authorization", auth_);
+  auto r = http_.send(parsed->first, hr);
+  if (!r.response || r.response->status != 200) return {};
+  return r.response->body.substr(0, limit);
+}
+
+} // namespace starpipe::stream_load

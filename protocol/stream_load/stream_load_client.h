@@ -1,0 +1,42 @@
+#pragma once
+// One Stream Load attempt as docs/starrocks-protocol.md describes it: PUT to an FE with
+// Expect: 100-continue, follow the 307 to the BE re-sending headers and Basic auth, accept
+// a final answer in place of 100, fail over across FEs. Retrying is the caller's decision
+// (retry_policy), so each call here is exactly one attempt.
+#include <chrono>
+#include <string>
+#include <vector>
+
+#include "protocol/stream_load/http_client.h"
+#include "protocol/stream_load/load_request.h"
+#include "protocol/stream_load/retry_policy.h"
+
+namespace starpipe::stream_load {
+
+struct client_settings {
+  std::vector<std::string> fe_urls; // http://host:port
+  std::string username;
+  std::string password;
+  http_timeouts timeouts;
+};
+
+class stream_load_client {
+public:
+  explicit stream_load_client(client_settings s);
+
+  attempt_outcome attempt(const load_request& req);
+  // GET /api/{db}/get_load_state?label=..; state "" and `error` set when unreadable.
+  label_state load_state(const std::string& database, const std::string& label, std::string& error);
+  // The rejected rows StarRocks explains at ErrorURL, first `limit` bytes.
+  std::string fetch_error_log(const std::string& url, size_t limit = 3000);
+  // The FE that answered last (for logs).
+  const std::string& current_fe() const { return settings_.fe_urls[fe_index_]; }
+
+private:
+  client_settings settings_;
+  std::string auth_;
+  size_t fe_index_ = 0;
+  http_client http_;
+};
+
+} // namespace starpipe::stream_load

@@ -1,0 +1,71 @@
+#pragma once
+// The emulator's data: databases, tables with typed columns and their rows, and each
+// database's labels with their transaction states (docs/starrocks-protocol.md 2.2, 4).
+#include <cstdint>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace emulator {
+
+enum class key_model { duplicate, primary, unique, aggregate };
+
+struct column {
+  std::string name;
+  std::string type;     // upper-case base type: INT, VARCHAR, DECIMAL, DATE, ...
+  int length = 0;       // VARCHAR/CHAR bytes
+  int precision = 0, scale = 0;
+  bool nullable = true;
+  std::optional<std::string> default_value;
+  std::string aggregate; // SUM, REPLACE, ... (aggregate tables)
+};
+
+using cell = std::optional<std::string>; // normalized text; nullopt = NULL
+using row = std::vector<cell>;
+
+struct table {
+  std::string name;
+  std::vector<column> columns;
+  key_model model = key_model::duplicate;
+  std::vector<std::string> key_columns;
+  std::vector<row> rows;                       // duplicate: arrival order
+  std::map<std::string, row> keyed_rows;       // primary/unique: by encoded key
+
+  int column_index(const std::string& name) const; // case-insensitive, -1 if absent
+  std::vector<row> snapshot() const;
+};
+
+struct label_info {
+  int64_t txn_id = 0;
+  std::string state; // PREPARE, VISIBLE, ABORTED
+  std::string table;
+  std::string reason;
+};
+
+struct database {
+  std::string name;
+  std::map<std::string, table> tables; // lower-case name
+  std::map<std::string, label_info> labels;
+};
+
+class catalog {
+public:
+  std::mutex mutex; // the server is single-threaded; tools reading concurrently take it
+  std::map<std::string, database> databases; // lower-case name
+  int64_t next_txn_id = 1000;
+
+  database* find_db(const std::string& name);
+  table* find_table(const std::string& db, const std::string& name);
+};
+
+// Converts a raw value to a column's normalized text. Returns nullopt and sets `error` when
+// the value does not fit the type (the caller decides NULL vs filtered per strict_mode).
+std::optional<std::string> convert_value(const column& c, const std::string& raw, bool raw_is_json_string,
+                                         std::string& error);
+
+std::string lower(std::string s);
+std::string upper(std::string s);
+
+} // namespace emulator

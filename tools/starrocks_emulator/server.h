@@ -1,0 +1,36 @@
+#pragma once
+// The emulator's FE and BE HTTP servers, one thread, Boost.Beast.
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <string>
+
+#include "tools/starrocks_emulator/catalog.h"
+
+namespace emulator {
+
+// A fault applied to the next `count` BE stream loads.
+struct fault {
+  std::string kind;    // http_500 | drop_before_body | drop_after_commit | slow | fail
+  int count = 1;
+  std::string message; // for fail
+  int ms = 0;          // for slow
+};
+
+struct server_options {
+  std::string host = "127.0.0.1";
+  unsigned short fe_port = 8030;
+  unsigned short be_port = 8040;
+  std::string user = "root";
+  std::string password;
+  bool no_store = false;
+};
+
+struct server_stats {
+  int64_t loads = 0, rows = 0, bytes = 0, failed = 0;
+};
+
+// Runs until SIGTERM/SIGINT. Returns the exit code.
+int run_server(const server_options& opt, catalog& cat);
+
+} // namespace emulator
