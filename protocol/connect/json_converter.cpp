@@ -8,7 +8,7 @@
 
 namespace starpipe::connect {
 
-using nlohmann::json;
+using json = nlohmann::ordered_json;
 
 std::string base64_decode(std::string_view in, bool& ok) {
   static const auto table = [] {

@@ -16,7 +16,7 @@ enum class convert_status { row, skip, error };
 // the text StarRocks parses: Decimal -> exact number, Date -> "YYYY-MM-DD",
 // Time -> "HH:MM:SS.fff", Timestamp -> "YYYY-MM-DD HH:MM:SS.fff" (UTC).
 // Throws std::runtime_error with the Connect error text on invalid data.
-nlohmann::json render_with_schema(const nlohmann::json& schema, const nlohmann::json& payload,
+nlohmann::ordered_json render_with_schema(const nlohmann::ordered_json& schema, const nlohmann::ordered_json& payload,
                                   const std::string& path = "");
 
 // Decoding helpers shared with transforms and tests.

@@ -1,1 +1,53 @@
+#include <doctest/doctest.h>
 
+#include "conf/properties.h"
+
+using starpipe::conf::parse_properties;
+
+TEST_CASE("properties: separators, comments and blank lines") {
+  auto p = parse_properties("# comment\n! also comment\n\n  a=1\nb = 2\nc: 3\nd 4\ne\n  f   =   spaced value  \n");
+  CHECK(p.get("a") == "1");
+  CHECK(p.get("b") == "2");
+  CHECK(p.get("c") == "3");
+  CHECK(p.get("d") == "4");
+  CHECK(p.get("e") == "");
+  CHECK(p.get("f") == "spaced value  "); // trailing blanks belong to the value, as in Java
+  CHECK_FALSE(p.has("#"));
+  CHECK(p.entries().size() == 6);
+}
+
+TEST_CASE("properties: backslash continuation joins lines and drops leading blanks") {
+  auto p = parse_properties("topics=a,\\\n    b,\\\n    c\nnext=x\n");
+  CHECK(p.get("topics") == "a,b,c");
+  CHECK(p.get("next") == "x");
+  CHECK(p.line_of("topics") == 1);
+  CHECK(p.line_of("next") == 4);
+}
+
+TEST_CASE("properties: an even number of trailing backslashes is no continuation") {
+  auto p = parse_properties("path=C:\\\\\nother=1\n");
+  CHECK(p.get("path") == "C:\\");
+  CHECK(p.get("other") == "1");
+}
+
+TEST_CASE("properties: escapes in keys and values") {
+  auto p = parse_properties("key\\=with\\:seps=v\\tx\\ny\nuni=caf\\u00e9\ncolon\\ key=1\n");
+  CHECK(p.get("key=with:seps") == "v\tx\ny");
+  CHECK(p.get("uni") == "caf\xc3\xa9");
+  CHECK(p.get("colon key") == "1");
+}
+
+TEST_CASE("properties: CRLF and CR line ends; last duplicate wins") {
+  auto p = parse_properties("a=1\r\nb=2\rA=3\r\na=4");
+  CHECK(p.get("a") == "4");
+  CHECK(p.get("b") == "2");
+  CHECK(p.get("A") == "3"); // keys are case-sensitive
+  CHECK(p.line_of("a") == 4);
+}
+
+TEST_CASE("properties: prefix selection") {
+  auto p = parse_properties("sink.properties.format=json\nsink.properties.columns=a,b\nsink.maxretries=3\n");
+  auto m = p.with_prefix("sink.properties.");
+  CHECK(m.size() == 2);
+  CHECK(m["columns"] == "a,b");
+}
