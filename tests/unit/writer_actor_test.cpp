@@ -1,1 +1,197 @@
+// The Stream Load writer under CAF's deterministic test coordinator: its executor and
+// supervisor are scripted actors, time only moves when the test says so.
+#include <doctest/doctest.h>
 
+#include <caf/all.hpp>
+#include <caf/scheduler/test_coordinator.hpp>
+
+#include <deque>
+
+#include "actors/messages.h"
+#include "actors/sinks/stream_load_writer.h"
+
+using namespace starpipe;
+using stream_load::attempt_outcome;
+
+namespace {
+
+struct recorded {
+  std::vector<std::string> labels;             // label of every attempt the executor got
+  std::vector<std::string> bodies;
+  std::deque<attempt_outcome> script;          // what the executor answers, in order
+  std::vector<std::vector<piece_id>> loaded;   // what the supervisor was told
+  std::vector<load_stats> stats;
+  std::vector<std::string> failures;
+  std::optional<bool> flush_answer;
+};
+
+attempt_outcome status(const std::string& s, const std::string& message = "OK") {
+  attempt_outcome o;
+  o.http_status = 200;
+  stream_load::load_response r;
+  r.status = s;
+  r.message = message;
+  o.response = r;
+  return o;
+}
+
+struct fixture {
+  caf::actor_system_config cfg;
+  std::unique_ptr<caf::actor_system> sys;
+  caf::scheduler::test_coordinator* sched = nullptr;
+  recorded rec;
+  caf::actor writer;
+
+  explicit fixture(int64_t max_batch_bytes = 1 << 20) {
+    cfg.set("scheduler.policy", caf::atom("testing"));
+    cfg.set("logger.verbosity", caf::atom("quiet"));
+    sys = std::make_unique<caf::actor_system>(cfg);
+    sched = &dynamic_cast<caf::scheduler::test_coordinator&>(sys->scheduler());
+    auto executor = sys->spawn([this](caf::event_based_actor*) -> caf::behavior {
+      return {[this](load_atom, const stream_load::load_request& req) -> attempt_outcome {
+        rec.labels.push_back(req.label);
+        rec.bodies.push_back(*req.body);
+        auto o = rec.script.front();
+        rec.script.pop_front();
+        return o;
+      }};
+    });
+    auto supervisor = sys->spawn([this](caf::event_based_actor*) -> caf::behavior {
+      return {
+          [this](loaded_atom, const std::vector<piece_id>& pieces, const load_stats& st) {
+            rec.loaded.push_back(pieces);
+            rec.stats.push_back(st);
+          },
+          [this](failed_atom, const std::string&, const std::string& reason, const std::vector<piece_id>&) {
+            rec.failures.push_back(reason);
+          },
+      };
+    });
+    auto connector = std::make_shared<conf::connector_config>();
+    connector->database = "db";
+    connector->name = "c";
+    connector->load_properties = {{"format", "json"}, {"strip_outer_array", "true"}};
+    sinks::writer_settings ws;
+    ws.table = "t";
+    ws.connector = connector;
+    ws.flush.max_batch_bytes = max_batch_bytes;
+    ws.flush.interval = std::chrono::hours(1);
+    ws.retry.max_retries = 3;
+    ws.label_prefix = "starpipe-c";
+    writer = sinks::spawn_stream_load_writer(*sys, ws, supervisor, executor);
+    sched->run();
+  }
+  ~fixture() {
+    caf::anon_send_exit(writer, caf::exit_reason::user_shutdown);
+    sched->run();
+  }
+
+  void send_rows(int32_t partition, uint64_t seq, const std::string& rows, size_t n) {
+    caf::anon_send(writer, batch_atom::value, row_fragment{{"topic", partition}, seq, "t", rows, n});
+    sched->run();
+  }
+  void request_flush() {
+    sys->spawn([this](caf::event_based_actor* self) {
+      self->request(writer, caf::infinite, flush_atom::value).then([this](bool ok) { rec.flush_answer = ok; });
+    });
+    sched->run();
+  }
+  // Fires the pending delayed messages (retry backoff, ticks) and runs what they cause.
+  void let_time_pass() {
+    sched->trigger_timeouts();
+    sched->run();
+  }
+};
+
+} // namespace
+
+TEST_CASE("writer: rows wait for a flush, then load as one JSON array body") {
+  fixture f;
+  f.rec.script.push_back(status("Success"));
+  f.send_rows(0, 0, "{\"id\":1},{\"id\":2}", 2);
+  f.send_rows(1, 0, "{\"id\":3}", 1);
+  CHECK(f.rec.labels.empty()); // neither size nor age is due
+  f.request_flush();
+  REQUIRE(f.rec.labels.size() == 1);
+  CHECK(f.rec.bodies[0] == "[{\"id\":1},{\"id\":2},{\"id\":3}]");
+  CHECK(f.rec.labels[0].rfind("starpipe-c-t-", 0) == 0);
+  REQUIRE(f.rec.loaded.size() == 1);
+  CHECK(f.rec.loaded[0].size() == 2);
+  CHECK(f.rec.loaded[0][1].tp.partition == 1);
+  CHECK(f.rec.stats[0].rows == 3);
+  CHECK(f.rec.flush_answer == true);
+}
+
+TEST_CASE("writer: a failed attempt is retried after backoff with the same label") {
+  fixture f;
+  attempt_outcome refused;
+  refused.transport_error = "connection refused";
+  f.rec.script = {refused, status("Fail", "Service is shutting down, please retry later!"), status("Success")};
+  f.send_rows(0, 0, "{\"id\":1}", 1);
+  f.request_flush();
+  CHECK(f.rec.labels.size() == 1);
+  CHECK_FALSE(f.rec.flush_answer); // not loaded yet: the flush waits
+  CHECK(f.rec.loaded.empty());
+  f.let_time_pass();
+  CHECK(f.rec.labels.size() == 2);
+  f.let_time_pass();
+  REQUIRE(f.rec.labels.size() == 3);
+  CHECK(f.rec.labels[0] == f.rec.labels[1]);
+  CHECK(f.rec.labels[1] == f.rec.labels[2]);
+  CHECK(f.rec.loaded.size() == 1);
+  CHECK(f.rec.flush_answer == true);
+}
+
+TEST_CASE("writer: rows arriving during a load go into the next load, with a new label") {
+  fixture f;
+  attempt_outcome refused;
+  refused.transport_error = "connection refused";
+  f.rec.script = {refused, status("Success"), status("Success")};
+  f.send_rows(0, 0, "{\"id\":1}", 1);
+  f.request_flush();
+  f.send_rows(0, 1, "{\"id\":2}", 1); // while backing off
+  f.let_time_pass();
+  REQUIRE(f.rec.loaded.size() == 1);
+  CHECK(f.rec.loaded[0].size() == 1);
+  f.request_flush();
+  REQUIRE(f.rec.labels.size() == 3);
+  CHECK(f.rec.labels[2] != f.rec.labels[0]);
+  CHECK(f.rec.bodies[2] == "[{\"id\":2}]");
+  CHECK(f.rec.loaded.size() == 2);
+}
+
+TEST_CASE("writer: a permanent failure reports the pieces and never acks them") {
+  fixture f;
+  f.rec.script = {status("Fail", "too many filtered rows")};
+  f.send_rows(0, 0, "{\"id\":\"x\"}", 1);
+  f.request_flush();
+  REQUIRE(f.rec.failures.size() == 1);
+  CHECK(f.rec.failures[0].find("too many filtered rows") != std::string::npos);
+  CHECK(f.rec.loaded.empty());
+  CHECK(f.rec.flush_answer == false);
+  f.send_rows(0, 1, "{\"id\":2}", 1); // dropped: offsets must not pass the failure
+  f.request_flush();
+  CHECK(f.rec.labels.size() == 1);
+  CHECK(f.rec.loaded.empty());
+}
+
+TEST_CASE("writer: retries stop at sink.maxretries") {
+  fixture f;
+  attempt_outcome refused;
+  refused.transport_error = "connection refused";
+  f.rec.script = {refused, refused, refused, refused};
+  f.send_rows(0, 0, "{\"id\":1}", 1);
+  f.request_flush();
+  for (int i = 0; i < 5; ++i) f.let_time_pass();
+  CHECK(f.rec.labels.size() == 4);
+  REQUIRE(f.rec.failures.size() == 1);
+  CHECK(f.rec.failures[0].find("gave up after 4 attempts") != std::string::npos);
+}
+
+TEST_CASE("writer: reaching the batch size starts a load without a flush request") {
+  fixture f(16);
+  f.rec.script = {status("Success")};
+  f.send_rows(0, 0, "{\"id\":1},{\"id\":2},{\"id\":3}", 3);
+  CHECK(f.rec.labels.size() == 1);
+  CHECK(f.rec.loaded.size() == 1);
+}
