@@ -218,24 +218,43 @@ caf::behavior supervisor(caf::stateful_actor<supervisor_state>* self, supervisor
         auto rp = self->make_response_promise<bool>();
         LOG_INFO("supervisor", "connector " << st.settings.connector->name << " stopping: loading buffered rows and "
                                                                                 "committing offsets");
-        auto pending = std::make_shared<size_t>(st.consumers.size());
-        auto finish = [self, rp]() mutable {
-          flush_all(self, [self, rp](bool) mutable {
+        // 1. consumers stop polling and hand everything on; 2. writers load it; 3. offsets are
+        // committed by each consumer while the group is stable; 4. consumers leave the group.
+        auto consumers = st.consumers;
+        auto leave = [self, rp, consumers]() mutable {
+          auto pending = std::make_shared<size_t>(consumers.size());
+          auto done = [self, rp, pending]() mutable {
+            if (--*pending > 0) return;
             report_progress(self);
             LOG_INFO("supervisor", "connector " << self->state.settings.connector->name << " stopped");
             rp.deliver(!self->state.failed);
             for (auto& [t, w] : self->state.writers) self->unlink_from(w), self->send_exit(w, caf::exit_reason::user_shutdown);
             self->quit();
-          });
+          };
+          if (consumers.empty()) {
+            ++*pending;
+            done();
+          }
+          for (const auto& c : consumers)
+            self->request(c, caf::infinite, stop_atom::value).then([=](bool) mutable { done(); },
+                                                                   [=](caf::error&) mutable { done(); });
         };
-        if (st.consumers.empty()) {
-          finish();
-          return rp;
-        }
-        for (const auto& cons : st.consumers)
-          self->request(cons, caf::infinite, stop_atom::value)
-              .then([=](bool) mutable { if (--*pending == 0) finish(); },
-                    [=](caf::error&) mutable { if (--*pending == 0) finish(); });
+        auto commit_then_leave = [self, consumers, leave]() mutable {
+          auto advanced = self->state.tracker.take_advanced();
+          auto pending = std::make_shared<size_t>(consumers.size());
+          if (consumers.empty() || advanced.empty()) return leave();
+          for (const auto& c : consumers)
+            self->request(c, caf::infinite, commit_atom::value, advanced)
+                .then([=](bool) mutable { if (--*pending == 0) leave(); },
+                      [=](caf::error&) mutable { if (--*pending == 0) leave(); });
+        };
+        auto pending = std::make_shared<size_t>(consumers.size());
+        auto flushed = [self, commit_then_leave]() mutable { flush_all(self, [commit_then_leave](bool) mutable { commit_then_leave(); }); };
+        if (consumers.empty()) flushed();
+        for (const auto& c : consumers)
+          self->request(c, caf::infinite, drain_atom::value)
+              .then([=](bool) mutable { if (--*pending == 0) flushed(); },
+                    [=](caf::error&) mutable { if (--*pending == 0) flushed(); });
         return rp;
       },
   };

@@ -21,6 +21,7 @@ struct kafka_consumer_state {
   int64_t credit = 0;
   bool paused = false;
   bool closing = false;
+  bool quiesced = false; // shutdown: no more polling, the last offsets are being committed
   bool cooperative = false;
   clock::time_point last_lag_report{};
   std::string id;
@@ -300,7 +301,7 @@ caf::behavior kafka_consumer(caf::stateful_actor<kafka_consumer_state>* self, ka
   return {
       [self](poll_atom) {
         auto& st = self->state;
-        if (st.closing) return;
+        if (st.closing || st.quiesced) return;
         poll_once(self);
         if (clock::now() - st.last_lag_report > std::chrono::seconds(2)) {
           st.last_lag_report = clock::now();
@@ -316,7 +317,18 @@ caf::behavior kafka_consumer(caf::stateful_actor<kafka_consumer_state>* self, ka
           LOG_DEBUG("consumer", st.id << " credit back: resumed");
         }
       },
-      [self](commit_atom, const offset_map& offsets) { commit_sync(self->state, offsets, true); },
+      [self](commit_atom, const offset_map& offsets) { return commit_sync(self->state, offsets, true); },
+      // Shutdown, step 1: stop polling and let every source hand on what it holds, so the
+      // supervisor can load it and commit while the group is still stable (a member that
+      // leaves first would put the group into a rebalance that refuses commits).
+      [self](drain_atom) {
+        auto& st = self->state;
+        st.quiesced = true;
+        caf::scoped_actor blocker{self->system()};
+        for (const auto& [tp, src] : st.sources)
+          blocker->request(src, std::chrono::seconds(30), stop_atom::value).receive([](bool) {}, [](caf::error&) {});
+        return true;
+      },
       [self](stop_atom) {
         auto& st = self->state;
         if (!st.closing) {

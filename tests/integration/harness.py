@@ -1,0 +1,229 @@
+"""Process harness for starpipe's integration tests.
+
+Each test starts its own kafka-mock (librdkafka's mock cluster, a real Kafka protocol
+broker on 127.0.0.1), its own starrocks-emulator and starpipe, talks to them with
+independent clients (kcat, kafka-python, HTTP), and stops everything it started, in
+bounded time, even when it fails.
+"""
+import atexit
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+
+BUILD = os.environ.get("STARPIPE_BUILD", os.path.join(os.path.dirname(__file__), "..", "..", "build"))
+BIN = {name: os.path.abspath(os.path.join(BUILD, name)) for name in ("starpipe", "starrocks-emulator", "kafka-mock")}
+
+_procs = []
+
+
+def _cleanup():
+    for p in _procs:
+        if p.poll() is None:
+            p.kill()
+            try:
+                p.wait(5)
+            except subprocess.TimeoutExpired:
+                pass
+
+
+atexit.register(_cleanup)
+signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_until(cond, timeout, what, interval=0.2):
+    deadline = time.time() + timeout
+    last = None
+    while time.time() < deadline:
+        last = cond()
+        if last:
+            return last
+        time.sleep(interval)
+    raise AssertionError(f"timed out after {timeout}s waiting for {what} (last: {last!r})")
+
+
+class Kafka:
+    def __init__(self, topics):
+        args = [BIN["kafka-mock"]]
+        for name, parts in topics.items():
+            args += ["--topic", f"{name}:{parts}"]
+        self.proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+        _procs.append(self.proc)
+        line = self.proc.stdout.readline().strip()
+        assert line.startswith("bootstrap.servers="), line
+        self.bootstrap = line.split("=", 1)[1]
+
+    def produce(self, topic, values, partition=None, keys=None):
+        """Produces with kcat, an independent Kafka client; one value per line."""
+        args = ["kcat", "-P", "-b", self.bootstrap, "-t", topic, "-X", "linger.ms=5"]
+        if partition is not None:
+            args += ["-p", str(partition)]
+        if keys is not None:
+            args += ["-K", "\t"]
+            payload = "".join(f"{k}\t{v}\n" for k, v in zip(keys, values))
+        else:
+            payload = "".join(v + "\n" for v in values)
+        subprocess.run(args, input=payload, text=True, check=True, timeout=60)
+
+    def produce_tombstone(self, topic, key, partition=0):
+        subprocess.run(["kcat", "-P", "-b", self.bootstrap, "-t", topic, "-p", str(partition), "-Z", "-K", "\t"],
+                       input=f"{key}\t\n", text=True, check=True, timeout=30)
+
+    def committed(self, group, topic, partitions):
+        """Committed offsets of a consumer group, read with kafka-python."""
+        from kafka import KafkaConsumer, TopicPartition
+        c = KafkaConsumer(bootstrap_servers=self.bootstrap, group_id=group, enable_auto_commit=False,
+                          api_version=(2, 5, 0))
+        try:
+            return {p: c.committed(TopicPartition(topic, p)) for p in range(partitions)}
+        finally:
+            c.close()
+
+    def end_offsets(self, topic, partitions):
+        from kafka import KafkaConsumer, TopicPartition
+        c = KafkaConsumer(bootstrap_servers=self.bootstrap, api_version=(2, 5, 0))
+        try:
+            tps = [TopicPartition(topic, p) for p in range(partitions)]
+            return {tp.partition: off for tp, off in c.end_offsets(tps).items()}
+        finally:
+            c.close()
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            self.proc.wait(10)
+
+
+class StarRocks:
+    def __init__(self, sql, user="root", password="", no_store=False):
+        self.fe_port, self.be_port = free_port(), free_port()
+        self.dir = tempfile.mkdtemp(prefix="sr-emu-")
+        sql_file = os.path.join(self.dir, "schema.sql")
+        with open(sql_file, "w") as f:
+            f.write(sql)
+        args = [BIN["starrocks-emulator"], "--fe-port", str(self.fe_port), "--be-port", str(self.be_port),
+                "--user", user, "--password", password, "--sql", sql_file]
+        if no_store:
+            args.append("--no-store")
+        self.log = open(os.path.join(self.dir, "emulator.log"), "w")
+        self.proc = subprocess.Popen(args, stdout=self.log, stderr=subprocess.STDOUT)
+        _procs.append(self.proc)
+        wait_until(self._up, 10, "the emulator to listen")
+
+    def _up(self):
+        try:
+            self.stats()
+            return True
+        except OSError:
+            return False
+
+    def url(self, path):
+        return f"http://127.0.0.1:{self.fe_port}{path}"
+
+    def _get(self, path):
+        with urllib.request.urlopen(self.url(path), timeout=10) as r:
+            return r.read().decode()
+
+    def _post(self, path, body):
+        req = urllib.request.Request(self.url(path), data=body.encode(), method="POST")
+        with urllib.request.urlopen(req, timeout=10) as r:
+            return r.read().decode()
+
+    def stats(self):
+        return json.loads(self._get("/_emulator/stats"))
+
+    def rows(self, db, table):
+        return json.loads(self._get(f"/_emulator/tables/{db}/{table}"))["rows"]
+
+    def text(self, db, table):
+        return self._get(f"/_emulator/tables/{db}/{table}?format=text")
+
+    def fault(self, kind, count=1, **extra):
+        self._post("/_emulator/faults", json.dumps({"kind": kind, "count": count, **extra}))
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            self.proc.wait(10)
+
+
+class Starpipe:
+    def __init__(self, kafka, starrocks, connectors, worker_extra="", log_level="info"):
+        """connectors: list of dicts of connector keys; the FE address and Kafka are filled in."""
+        self.dir = tempfile.mkdtemp(prefix="starpipe-")
+        self.worker = os.path.join(self.dir, "worker.properties")
+        with open(self.worker, "w") as f:
+            f.write(f"bootstrap.servers={kafka.bootstrap}\n"
+                    "key.converter=org.apache.kafka.connect.storage.StringConverter\n"
+                    "value.converter=org.apache.kafka.connect.json.JsonConverter\n"
+                    "value.converter.schemas.enable=false\n"
+                    "offset.flush.interval.ms=1000\n" + worker_extra)
+        self.files = []
+        for i, c in enumerate(connectors):
+            path = os.path.join(self.dir, f"connector{i}.properties")
+            keys = {"connector.class": "com.starrocks.connector.kafka.StarRocksSinkConnector",
+                    "starrocks.http.url": f"127.0.0.1:{starrocks.fe_port}",
+                    "starrocks.username": "root", "starrocks.password": "", **c}
+            with open(path, "w") as f:
+                f.write("".join(f"{k}={v}\n" for k, v in keys.items()))
+            self.files.append(path)
+        self.log_path = os.path.join(self.dir, "starpipe.log")
+        self.log_level = log_level
+        self.proc = None
+
+    def start(self):
+        self.log = open(self.log_path, "a")
+        self.proc = subprocess.Popen([BIN["starpipe"], "--log-level", self.log_level, "standalone", self.worker,
+                                      *self.files], stdout=self.log, stderr=subprocess.STDOUT)
+        _procs.append(self.proc)
+        return self
+
+    def stop(self, timeout=60):
+        """SIGTERM and wait; returns the exit code."""
+        self.proc.send_signal(signal.SIGTERM)
+        return self.proc.wait(timeout)
+
+    def kill(self):
+        self.proc.kill()
+        self.proc.wait(10)
+
+    def logs(self):
+        with open(self.log_path) as f:
+            return f.read()
+
+
+def check(cond, message):
+    if not cond:
+        raise AssertionError(message)
+
+
+def run_tests(tests):
+    """Runs each test function, prints a summary line the CI reads, exits non-zero on failure."""
+    passed = failed = 0
+    for t in tests:
+        start = time.time()
+        try:
+            t()
+            passed += 1
+            print(f"PASS {t.__name__} ({time.time() - start:.1f}s)", flush=True)
+        except Exception as e:  # noqa: BLE001 - report and go on
+            failed += 1
+            print(f"FAIL {t.__name__}: {e}", flush=True)
+            import traceback
+            traceback.print_exc()
+        finally:
+            _cleanup()
+            _procs.clear()
+    print(f"{passed} passed, {failed} failed", flush=True)
+    sys.exit(1 if failed else 0)
