@@ -67,7 +67,8 @@ void commit_advanced(self_ptr self) {
   auto& st = self->state;
   auto advanced = st.tracker.take_advanced();
   if (advanced.empty()) return;
-  for (const auto& c : st.consumers) self->send(c, commit_atom::value, advanced);
+  for (const auto& c : st.consumers)
+    self->request(c, caf::infinite, commit_atom::value, advanced).then([](bool) {}, [](caf::error&) {});
 }
 
 void fail_task(self_ptr self, const std::string& reason) {
@@ -150,6 +151,25 @@ caf::behavior supervisor(caf::stateful_actor<supervisor_state>* self, supervisor
     sources::kafka_consumer_settings ks{st.settings.connector, st.settings.worker, i, credit};
     st.consumers.push_back(sources::spawn_kafka_consumer(self->system(), ks, caf::actor_cast<caf::actor>(self)));
   }
+  for (const auto& cons : st.consumers) self->monitor(cons);
+  // CAF's defaults answer a stray message with an error that kills the sender; a pipeline
+  // logs it instead.
+  self->set_default_handler([self](caf::scheduled_actor*, caf::message_view& x) -> caf::result<caf::message> {
+    LOG_WARN("supervisor", "ignored unexpected message " << caf::to_string(x.content()));
+    return caf::message{};
+  });
+  self->set_error_handler([](caf::error& e) { LOG_WARN("supervisor", "ignored error message: " << caf::to_string(e)); });
+  // A consumer that ends before shutdown (its Kafka client failed, or a bug) fails the task
+  // instead of leaving its partitions silently unconsumed.
+  self->set_down_handler([self](caf::down_msg& msg) {
+    auto& st = self->state;
+    if (st.stopping) return;
+    for (const auto& c : st.consumers)
+      if (c.address() == msg.source) {
+        fail_task(self, "a Kafka consumer of the connector stopped: " + self->system().render(msg.reason));
+        return;
+      }
+  });
   auto interval = std::chrono::milliseconds(st.settings.worker->offset_flush_interval_ms);
   self->delayed_send(self, interval, commit_atom::value);
   self->delayed_send(self, st.settings.progress_interval, tick_atom::value);

@@ -296,6 +296,9 @@ caf::behavior kafka_consumer(caf::stateful_actor<kafka_consumer_state>* self, ka
     self->quit();
     return {};
   }
+  self->set_error_handler([self](caf::error& e) {
+    LOG_WARN("consumer", self->state.id << " ignored error message: " << caf::to_string(e));
+  });
   LOG_INFO("consumer", st.id << " joined group " << st.settings.connector->group_id());
   self->send(self, poll_atom::value);
   return {

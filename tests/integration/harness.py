@@ -46,8 +46,11 @@ def wait_until(cond, timeout, what, interval=0.2):
     deadline = time.time() + timeout
     last = None
     while time.time() < deadline:
-        last = cond()
-        if last:
+        try:
+            last = cond()
+        except OSError as e:  # a server still starting up
+            last = e
+        if last and not isinstance(last, OSError):
             return last
         time.sleep(interval)
     raise AssertionError(f"timed out after {timeout}s waiting for {what} (last: {last!r})")

@@ -1,0 +1,125 @@
+"""Load faults of every injected kind lose no row; a non-retryable failure stops the task with
+StarRocks' message and never commits past the failed batch; a record that is not JSON stops
+the task naming its topic, partition and offset."""
+import json
+
+from harness import Kafka, StarRocks, Starpipe, check, run_tests, wait_until
+
+SQL = "CREATE DATABASE d; CREATE TABLE d.t (id INT NOT NULL, v STRING) DUPLICATE KEY(id);"
+
+
+def rows(start, n):
+    return [json.dumps({"id": i, "v": f"row{i}"}) for i in range(start, start + n)]
+
+
+def ids(sr):
+    return sorted(int(r[0]) for r in sr.rows("d", "t"))
+
+
+def run_with_fault(kind, expect_no_duplicates=True, **extra):
+    kafka = Kafka({"t": 1})
+    sr = StarRocks(SQL)
+    sr.fault(kind, count=2, **extra)
+    kafka.produce("t", rows(0, 100))
+    sp = Starpipe(kafka, sr, [{"name": "c", "topics": "t", "starrocks.database.name": "d"}]).start()
+    wait_until(lambda: len(ids(sr)) >= 100, 60, f"rows after {kind}")
+    kafka.produce("t", rows(100, 100))
+    wait_until(lambda: set(ids(sr)) >= set(range(200)), 60, "the later rows")
+    check(sp.stop() == 0, "exit 0")
+    got = ids(sr)
+    if expect_no_duplicates:
+        check(got == list(range(200)), f"{kind}: exactly the 200 rows, got {len(got)}")
+    check(kafka.committed("connect-c", "t", 1) == {0: 200}, "committed to the end")
+    logs = sp.logs()
+    check("retrying" in logs and "with the same label" in logs, f"{kind}: retries logged")
+    return logs
+
+
+def test_http_500_is_retried():
+    run_with_fault("http_500")
+
+
+def test_connection_dropped_before_the_body_is_retried():
+    run_with_fault("drop_before_body")
+
+
+def test_connection_dropped_after_commit_is_settled_by_the_label():
+    # The load landed but the answer was lost: the retry with the same label is answered
+    # "Label Already Exists" / FINISHED, so nothing is loaded twice.
+    logs = run_with_fault("drop_after_commit")
+    check("label already loaded (FINISHED)" in logs, "settled through the label")
+
+
+def test_retryable_fail_message_is_retried():
+    run_with_fault("fail", message="Service is shutting down, please retry later!")
+
+
+def test_slow_answer_is_waited_for():
+    kafka = Kafka({"t": 1})
+    sr = StarRocks(SQL)
+    sr.fault("slow", count=1, ms=1500)
+    kafka.produce("t", rows(0, 50))
+    sp = Starpipe(kafka, sr, [{"name": "c", "topics": "t", "starrocks.database.name": "d"}]).start()
+    wait_until(lambda: len(ids(sr)) == 50, 60, "rows after a slow answer")
+    check(sp.stop() == 0, "exit 0")
+    check(ids(sr) == list(range(50)), "no duplicate after a slow answer")
+
+
+def test_non_retryable_failure_stops_the_task_without_committing_past_it():
+    kafka = Kafka({"t": 1})
+    sr = StarRocks(SQL)
+    kafka.produce("t", rows(0, 10))
+    sp = Starpipe(kafka, sr, [{"name": "c", "topics": "t", "starrocks.database.name": "d"}]).start()
+    wait_until(lambda: len(ids(sr)) == 10, 60, "the good rows")
+    wait_until(lambda: kafka.committed("connect-c", "t", 1) == {0: 10}, 30, "commit of the good rows")
+    # id is INT NOT NULL: a string id becomes NULL and the row is filtered -> too many filtered rows
+    kafka.produce("t", ['{"id":"not-a-number","v":"bad"}'] + rows(10, 5))
+    wait_until(lambda: "task FAILED" in sp.logs(), 30, "the task to fail")
+    logs = sp.logs()
+    check("too many filtered rows" in logs, "StarRocks' message in the log")
+    check("ErrorURL" in logs and "NULL value in non-nullable column 'id'" in logs, "the ErrorURL's reasons in the log")
+    check(sp.stop() == 0, "exit 0")
+    check(ids(sr) == list(range(10)), "nothing of the failed batch loaded")
+    check(kafka.committed("connect-c", "t", 1) == {0: 10}, "offset not committed past the failed batch")
+
+
+def test_record_that_is_not_json_stops_the_task_naming_it():
+    kafka = Kafka({"t": 1})
+    sr = StarRocks(SQL)
+    kafka.produce("t", rows(0, 3) + ["this is not json"] + rows(3, 3))
+    sp = Starpipe(kafka, sr, [{"name": "c", "topics": "t", "starrocks.database.name": "d"}]).start()
+    wait_until(lambda: "task FAILED" in sp.logs(), 30, "the task to fail")
+    wait_until(lambda: len(ids(sr)) == 3, 30, "the rows before the bad record")
+    check("topic t, partition 0, offset 3" in sp.logs(), "the bad record is named")
+    check(sp.stop() == 0, "exit 0")
+    check(kafka.committed("connect-c", "t", 1) == {0: 3}, "committed up to the bad record, not past it")
+
+
+def test_starrocks_down_then_up():
+    kafka = Kafka({"t": 1})
+    sr = StarRocks(SQL)
+    fe_port = sr.fe_port
+    kafka.produce("t", rows(0, 20))
+    sp = Starpipe(kafka, sr, [{"name": "c", "topics": "t", "starrocks.database.name": "d", "sink.maxretries": "-1"}])
+    sr.stop()
+    sp.start()
+    wait_until(lambda: "None of the hosts in starrocks.http.url could be connected" in sp.logs(), 30, "refused loads")
+    sr2 = StarRocks.__new__(StarRocks)
+    # restart the emulator on the same ports; the pipeline keeps retrying with the same label
+    import subprocess, os
+    from harness import BIN, _procs
+    sql_file = os.path.join(sr.dir, "schema.sql")
+    sr2.fe_port, sr2.be_port, sr2.dir = fe_port, sr.be_port, sr.dir
+    sr2.log = open(os.path.join(sr.dir, "emulator2.log"), "w")
+    sr2.proc = subprocess.Popen([BIN["starrocks-emulator"], "--fe-port", str(fe_port), "--be-port", str(sr.be_port),
+                                 "--sql", sql_file], stdout=sr2.log, stderr=subprocess.STDOUT)
+    _procs.append(sr2.proc)
+    wait_until(lambda: len(ids(sr2)) == 20, 60, "rows once StarRocks is back")
+    check(sp.stop() == 0, "exit 0")
+
+
+if __name__ == "__main__":
+    run_tests([test_http_500_is_retried, test_connection_dropped_before_the_body_is_retried,
+               test_connection_dropped_after_commit_is_settled_by_the_label, test_retryable_fail_message_is_retried,
+               test_slow_answer_is_waited_for, test_non_retryable_failure_stops_the_task_without_committing_past_it,
+               test_record_that_is_not_json_stops_the_task_naming_it, test_starrocks_down_then_up])
