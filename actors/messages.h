@@ -81,6 +81,8 @@ using errlog_atom = caf::atom_constant<caf::atom("errlog")>;
 using lag_atom = caf::atom_constant<caf::atom("lag")>;
 using shutdown_atom = caf::atom_constant<caf::atom("shutdown")>;
 using assigned_atom = caf::atom_constant<caf::atom("assigned")>;
+// A partition has been read to its end for now (sent behind its data, never ahead of it).
+using caught_up_atom = caf::atom_constant<caf::atom("caughtup")>;
 
 } // namespace starpipe
 

@@ -8,6 +8,7 @@ const char* to_string(flush_reason r) {
     case flush_reason::bytes: return "bytes";
     case flush_reason::interval: return "interval";
     case flush_reason::requested: return "requested";
+    case flush_reason::caught_up: return "caught up";
   }
   return "?";
 }

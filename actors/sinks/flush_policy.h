@@ -9,9 +9,13 @@ namespace starpipe::sinks {
 struct flush_settings {
   int64_t max_batch_bytes = 16 * 1024 * 1024;   // one load's body size that triggers a flush
   std::chrono::milliseconds interval{1000};      // bufferflush.intervalms
+  // When every partition feeding the buffer has been read to its end, waiting for the age
+  // only adds latency: a buffer at least this big loads at once. Smaller ones still wait,
+  // so a trickle of rows does not become a stream of tiny loads.
+  int64_t caught_up_min_bytes = 1024 * 1024;
 };
 
-enum class flush_reason { none, bytes, interval, requested };
+enum class flush_reason { none, bytes, interval, requested, caught_up };
 
 class flush_policy {
 public:
@@ -24,6 +28,7 @@ public:
   }
   void on_flushed() { buffered_bytes_ = 0; }
   void request() { requested_ = true; }
+  void set_caught_up(bool v) { caught_up_ = v; }
 
   // Checked after rows arrive, on each timer tick and when a load finishes.
   flush_reason due(clock::time_point now) const {
@@ -31,6 +36,7 @@ public:
     if (requested_) return flush_reason::requested;
     if (buffered_bytes_ >= settings_.max_batch_bytes) return flush_reason::bytes;
     if (now - oldest_ >= settings_.interval) return flush_reason::interval;
+    if (caught_up_ && buffered_bytes_ >= settings_.caught_up_min_bytes) return flush_reason::caught_up;
     return flush_reason::none;
   }
   void clear_request() { requested_ = false; }
@@ -43,6 +49,7 @@ private:
   int64_t buffered_bytes_ = 0;
   clock::time_point oldest_{};
   bool requested_ = false;
+  bool caught_up_ = false;
 };
 
 const char* to_string(flush_reason r);

@@ -1,5 +1,7 @@
 #include "actors/sinks/stream_load_writer.h"
 
+#include <set>
+
 #include "actors/messages.h"
 #include "common/log.h"
 #include "protocol/stream_load/label.h"
@@ -35,6 +37,7 @@ struct writer_state {
 
   caf::behavior idle, flushing, backing_off, failed;
   std::string failure;
+  std::set<topic_partition> not_caught_up; // partitions that may still have rows coming
 
   static inline const char* name = "stream_load_writer";
 };
@@ -210,6 +213,14 @@ caf::behavior stream_load_writer(caf::stateful_actor<writer_state>* self, writer
     st.body_rows += f.rows;
     st.body_pieces.push_back({f.tp, f.seq});
     st.policy->on_rows_added(static_cast<int64_t>(f.data.size()), clock::now());
+    st.not_caught_up.insert(f.tp);
+    st.policy->set_caught_up(false);
+    maybe_start_load(self);
+  };
+  auto on_caught_up = [self](caught_up_atom, const topic_partition& tp) {
+    auto& st = self->state;
+    st.not_caught_up.erase(tp);
+    st.policy->set_caught_up(st.not_caught_up.empty());
     maybe_start_load(self);
   };
   auto on_flush = [self](flush_atom) -> caf::result<bool> {
@@ -235,12 +246,13 @@ caf::behavior stream_load_writer(caf::stateful_actor<writer_state>* self, writer
   };
   auto on_state_poll = [self](state_atom) { check_label(self); };
 
-  st.idle = caf::behavior{on_fragment, on_flush, on_tick};
-  st.flushing = caf::behavior{on_fragment, on_flush, on_tick, on_state_poll};
-  st.backing_off = caf::behavior{on_fragment, on_flush, on_tick, on_state_poll,
+  st.idle = caf::behavior{on_fragment, on_caught_up, on_flush, on_tick};
+  st.flushing = caf::behavior{on_fragment, on_caught_up, on_flush, on_tick, on_state_poll};
+  st.backing_off = caf::behavior{on_fragment, on_caught_up, on_flush, on_tick, on_state_poll,
                                  [self](retry_atom) { send_attempt(self); }};
   st.failed = caf::behavior{
       [](batch_atom, const row_fragment&) {}, // never acked: offsets cannot pass the failure
+      [](caught_up_atom, const topic_partition&) {},
       [](flush_atom) { return false; },
       [](tick_atom) {},
       [](state_atom) {},

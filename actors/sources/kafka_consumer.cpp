@@ -3,6 +3,7 @@
 #include <librdkafka/rdkafka.h>
 
 #include <cstring>
+#include <set>
 
 #include "actors/messages.h"
 #include "actors/sources/partition_source.h"
@@ -21,6 +22,7 @@ struct kafka_consumer_state {
   int64_t credit = 0;
   bool paused = false;
   bool closing = false;
+  std::set<topic_partition> fed; // partitions given records since the queue was last empty
   bool quiesced = false; // shutdown: no more polling, the last offsets are being committed
   bool cooperative = false;
   clock::time_point last_lag_report{};
@@ -237,12 +239,25 @@ void report_lag(self_ptr self) {
   self->send(st.supervisor, lag_atom::value, st.settings.index, lag);
 }
 
+// The queue ran dry within a poll's wait: every partition fed since the last signal has been
+// read to its current end. Sources pass this on behind their data, so writers need not wait
+// for the buffer's age.
+void signal_caught_up(self_ptr self) {
+  auto& st = self->state;
+  for (const auto& tp : st.fed)
+    if (auto it = st.sources.find(tp); it != st.sources.end()) self->send(it->second, caught_up_atom::value);
+  st.fed.clear();
+}
+
 void poll_once(self_ptr self) {
   auto& st = self->state;
   constexpr int max_batch = 4096;
   rd_kafka_message_t* msgs[max_batch];
   auto n = rd_kafka_consume_batch_queue(st.queue, 50, msgs, max_batch);
-  if (n <= 0) return;
+  if (n <= 0) {
+    signal_caught_up(self);
+    return;
+  }
   std::map<topic_partition, record_batch> batches;
   int64_t spent = 0;
   for (ssize_t i = 0; i < n; ++i) {
@@ -272,7 +287,9 @@ void poll_once(self_ptr self) {
       continue;
     }
     self->send(it->second, batch_atom::value, std::move(b));
+    st.fed.insert(tp);
   }
+  if (n < max_batch) signal_caught_up(self);
   st.credit -= spent;
   if (st.credit <= 0 && !st.paused) {
     set_paused(st, true);

@@ -1,5 +1,7 @@
 #include "actors/sources/partition_source.h"
 
+#include <set>
+
 #include "actors/messages.h"
 #include "common/log.h"
 #include "protocol/connect/json_converter.h"
@@ -15,6 +17,8 @@ struct partition_source_state {
   std::map<std::string, caf::actor> writers; // table -> writer
   uint64_t next_seq = 0;
   bool failed = false;
+  std::set<std::string> fed_tables; // tables given rows since the last caught-up signal
+  topic_partition tp;
   static inline const char* name = "partition_source";
 };
 
@@ -68,8 +72,10 @@ caf::behavior partition_source(caf::stateful_actor<partition_source_state>* self
         if (last_good >= 0)
           self->send(st.supervisor, register_atom::value, batch.tp, seq, last_good, parts, batch.bytes,
                      st.settings.owner);
+        st.tp = batch.tp;
         for (auto& [table, rows] : by_table) {
           if (rows.rows == 0) continue;
+          st.fed_tables.insert(table);
           auto it = st.writers.find(table);
           if (it == st.writers.end()) {
             // The writer is looked up once per table; await keeps the partition's order.
@@ -91,6 +97,14 @@ caf::behavior partition_source(caf::stateful_actor<partition_source_state>* self
                              "past this record)";
           self->send(st.supervisor, failed_atom::value, batch.tp, bad->first, text);
         }
+      },
+      [self](caught_up_atom) {
+        auto& st = self->state;
+        for (const auto& table : st.fed_tables) {
+          auto it = st.writers.find(table);
+          if (it != st.writers.end()) self->send(it->second, caught_up_atom::value, st.tp);
+        }
+        st.fed_tables.clear();
       },
       [](stop_atom) { return true; },
   };

@@ -35,3 +35,17 @@ TEST_CASE("flush policy: bytes, interval and explicit requests") {
 TEST_CASE("flush policy: one load is a quarter of the memory budget") {
   CHECK(batch_bytes_for(67108864) == 16777216);
 }
+
+TEST_CASE("flush policy: caught up, a buffer worth a load goes at once; a small one waits for its age") {
+  flush_settings s{16 << 20, 1000ms};
+  s.caught_up_min_bytes = 1000;
+  flush_policy p(s);
+  auto t0 = flush_policy::clock::now();
+  p.on_rows_added(999, t0);
+  p.set_caught_up(true);
+  CHECK(p.due(t0) == flush_reason::none); // a trickle: keep batching
+  p.on_rows_added(1, t0);
+  CHECK(p.due(t0) == flush_reason::caught_up);
+  p.set_caught_up(false); // more rows may be coming
+  CHECK(p.due(t0) == flush_reason::none);
+}

@@ -51,6 +51,11 @@ struct fixture {
       return {[this](load_atom, const stream_load::load_request& req) -> attempt_outcome {
         rec.labels.push_back(req.label);
         rec.bodies.push_back(*req.body);
+        if (rec.script.empty()) { // the test did not expect this attempt
+          attempt_outcome o;
+          o.http_status = 599;
+          return o;
+        }
         auto o = rec.script.front();
         rec.script.pop_front();
         return o;
@@ -192,6 +197,21 @@ TEST_CASE("writer: reaching the batch size starts a load without a flush request
   fixture f(16);
   f.rec.script = {status("Success")};
   f.send_rows(0, 0, "{\"id\":1},{\"id\":2},{\"id\":3}", 3);
+  CHECK(f.rec.labels.size() == 1);
+  CHECK(f.rec.loaded.size() == 1);
+}
+
+TEST_CASE("writer: loads at once when every feeding partition is caught up, not before") {
+  fixture f(64 << 20); // far from the size trigger
+  f.rec.script = {status("Success")};
+  std::string big = "{\"v\":\"" + std::string(2 << 20, 'x') + "\"}";
+  f.send_rows(0, 0, big, 1);
+  f.send_rows(1, 0, big, 1);
+  caf::anon_send(f.writer, caught_up_atom::value, topic_partition{"topic", 0});
+  f.sched->run();
+  CHECK(f.rec.labels.empty()); // partition 1 may still have rows coming
+  caf::anon_send(f.writer, caught_up_atom::value, topic_partition{"topic", 1});
+  f.sched->run();
   CHECK(f.rec.labels.size() == 1);
   CHECK(f.rec.loaded.size() == 1);
 }
