@@ -8,7 +8,7 @@
 
 namespace starpipe::conf {
 
-std::string connector_config::table_for(const std::string& topic) const {
+const std::string& connector_config::table_for(const std::string& topic) const {
   auto it = topic2table.find(topic);
   return it == topic2table.end() ? topic : it->second;
 }

@@ -40,7 +40,7 @@ struct connector_config {
 
   std::string group_id() const { return "connect-" + name; }
   // The target table of a topic: the map entry, or the topic's own name.
-  std::string table_for(const std::string& topic) const;
+  const std::string& table_for(const std::string& topic) const;
 };
 
 inline constexpr const char* sink_connector_class = "com.starrocks.connector.kafka.StarRocksSinkConnector";

@@ -23,7 +23,8 @@ struct kafka_consumer_state {
   bool paused = false;
   bool closing = false;
   std::set<topic_partition> fed; // partitions given records since the queue was last empty
-  bool quiesced = false; // shutdown: no more polling, the last offsets are being committed
+  bool quiesced = false;
+  bool awaiting_first_records = true; // logged once per assignment, for operators and the benchmark // shutdown: no more polling, the last offsets are being committed
   bool cooperative = false;
   clock::time_point last_lag_report{};
   std::string id;
@@ -125,6 +126,7 @@ void on_rebalance(rd_kafka_t* rk, rd_kafka_resp_err_t err, rd_kafka_topic_partit
   auto tps = to_tps(partitions);
   if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
     LOG_INFO("consumer", st.id << " assigned " << (tps.empty() ? "no partitions" : tps_text(tps)));
+    st.awaiting_first_records = !tps.empty();
     for (const auto& tp : tps) {
       if (st.sources.count(tp)) continue;
       partition_source_settings ps{st.settings.connector, st.settings.index};
@@ -258,8 +260,16 @@ void poll_once(self_ptr self) {
     signal_caught_up(self);
     return;
   }
+  if (st.awaiting_first_records) {
+    st.awaiting_first_records = false;
+    LOG_INFO("consumer", st.id << " first records received after the assignment (" << n << " in this poll)");
+  }
   std::map<topic_partition, record_batch> batches;
   int64_t spent = 0;
+  // Records come in runs of one partition: look the batch up once per run, not per record.
+  const rd_kafka_topic_t* run_topic = nullptr;
+  int32_t run_partition = -1;
+  record_batch* run = nullptr;
   for (ssize_t i = 0; i < n; ++i) {
     rd_kafka_message_t* m = msgs[i];
     if (m->err) {
@@ -269,12 +279,17 @@ void poll_once(self_ptr self) {
       rd_kafka_message_destroy(m);
       continue;
     }
-    topic_partition tp{rd_kafka_topic_name(m->rkt), m->partition};
-    auto& b = batches[tp];
-    if (!b.records) {
-      b.tp = tp;
-      b.records = std::make_shared<kafka_messages>();
+    if (m->rkt != run_topic || m->partition != run_partition) {
+      topic_partition tp{rd_kafka_topic_name(m->rkt), m->partition};
+      run = &batches[tp];
+      if (!run->records) {
+        run->tp = tp;
+        run->records = std::make_shared<kafka_messages>();
+      }
+      run_topic = m->rkt;
+      run_partition = m->partition;
     }
+    auto& b = *run;
     b.records->items.push_back(m);
     int64_t bytes = static_cast<int64_t>(m->len + m->key_len) + 64;
     b.bytes += bytes;

@@ -44,13 +44,16 @@ caf::behavior partition_source(caf::stateful_actor<partition_source_state>* self
       [self](batch_atom, const record_batch& batch) {
         auto& st = self->state;
         if (st.failed || batch.records->items.empty()) return;
+        // A batch holds one partition's records, so one topic and (until transforms route
+        // records) one target table.
         std::map<std::string, table_rows> by_table;
+        const std::string& table = st.settings.connector->table_for(batch.tp.topic);
+        auto& out = by_table[table];
+        out.data.reserve(static_cast<size_t>(batch.bytes));
         int64_t last_good = -1;
         std::string error;
         std::optional<std::pair<int64_t, std::string>> bad; // offset, reason
         for (auto* m : batch.records->items) {
-          const std::string topic = rd_kafka_topic_name(m->rkt);
-          auto& out = by_table[st.settings.connector->table_for(topic)];
           size_t mark = st.encoder->begin_row(out.data);
           auto status = st.converter->convert(static_cast<const char*>(m->payload), m->len, out.data, error);
           if (status == connect::convert_status::row) {

@@ -1,5 +1,7 @@
 #include "protocol/connect/json_converter.h"
 
+#include "protocol/connect/json_scan.h"
+
 #include <array>
 #include <cstdio>
 #include <ctime>
@@ -259,7 +261,7 @@ convert_status record_converter::json_row(std::string_view text, std::string& ou
     error = "value is not a JSON object: StarRocks needs one object per row";
     return convert_status::error;
   }
-  if (!json::accept(text.begin(), text.end())) {
+  if (!is_valid_json(text)) {
     error = "value is not valid JSON";
     return convert_status::error;
   }

@@ -1,0 +1,206 @@
+#include "protocol/connect/json_scan.h"
+
+namespace starpipe::connect {
+
+namespace {
+
+class scanner {
+public:
+  scanner(std::string_view t, size_t max_depth) : p_(t.data()), end_(t.data() + t.size()), max_depth_(max_depth) {}
+
+  bool document() {
+    skip_ws();
+    if (!value(0)) return false;
+    skip_ws();
+    return p_ == end_;
+  }
+
+private:
+  void skip_ws() {
+    while (p_ < end_ && (*p_ == ' ' || *p_ == '\n' || *p_ == '\r' || *p_ == '\t')) ++p_;
+  }
+
+  bool value(size_t depth) {
+    if (p_ >= end_) return false;
+    switch (*p_) {
+      case '{': return object(depth + 1);
+      case '[': return array(depth + 1);
+      case '"': return string();
+      case 't': return literal("true", 4);
+      case 'f': return literal("false", 5);
+      case 'n': return literal("null", 4);
+      default: return number();
+    }
+  }
+
+  bool literal(const char* word, size_t n) {
+    if (static_cast<size_t>(end_ - p_) < n) return false;
+    for (size_t i = 0; i < n; ++i)
+      if (p_[i] != word[i]) return false;
+    p_ += n;
+    return true;
+  }
+
+  bool digits() {
+    const char* start = p_;
+    while (p_ < end_ && *p_ >= '0' && *p_ <= '9') ++p_;
+    return p_ > start;
+  }
+
+  bool number() {
+    if (p_ < end_ && *p_ == '-') ++p_;
+    if (p_ >= end_) return false;
+    if (*p_ == '0') {
+      ++p_;
+    } else if (*p_ >= '1' && *p_ <= '9') {
+      digits();
+    } else {
+      return false;
+    }
+    if (p_ < end_ && *p_ == '.') {
+      ++p_;
+      if (!digits()) return false;
+    }
+    if (p_ < end_ && (*p_ == 'e' || *p_ == 'E')) {
+      ++p_;
+      if (p_ < end_ && (*p_ == '+' || *p_ == '-')) ++p_;
+      if (!digits()) return false;
+    }
+    return true;
+  }
+
+  static bool is_hex(char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'); }
+  static unsigned hex_value(char c) {
+    return c <= '9' ? static_cast<unsigned>(c - '0') : static_cast<unsigned>((c | 0x20) - 'a' + 10);
+  }
+
+  bool utf8() {
+    auto c = static_cast<unsigned char>(*p_);
+    size_t extra;
+    unsigned cp;
+    if (c >= 0xC2 && c <= 0xDF) extra = 1, cp = c & 0x1F;
+    else if (c >= 0xE0 && c <= 0xEF) extra = 2, cp = c & 0x0F;
+    else if (c >= 0xF0 && c <= 0xF4) extra = 3, cp = c & 0x07;
+    else return false;
+    if (static_cast<size_t>(end_ - p_) <= extra) return false;
+    for (size_t i = 1; i <= extra; ++i) {
+      auto cc = static_cast<unsigned char>(p_[i]);
+      if ((cc & 0xC0) != 0x80) return false;
+      cp = (cp << 6) | (cc & 0x3F);
+    }
+    // overlong forms, surrogates, beyond U+10FFFF
+    if ((extra == 2 && cp < 0x800) || (extra == 3 && (cp < 0x10000 || cp > 0x10FFFF)) ||
+        (cp >= 0xD800 && cp <= 0xDFFF))
+      return false;
+    p_ += extra + 1;
+    return true;
+  }
+
+  bool string() {
+    ++p_; // opening quote
+    while (p_ < end_) {
+      auto c = static_cast<unsigned char>(*p_);
+      if (c == '"') {
+        ++p_;
+        return true;
+      }
+      if (c < 0x20) return false;
+      if (c == '\\') {
+        if (++p_ >= end_) return false;
+        switch (*p_) {
+          case '"': case '\\': case '/': case 'b': case 'f': case 'n': case 'r': case 't': ++p_; break;
+          case 'u': {
+            if (end_ - p_ < 5) return false;
+            for (int i = 1; i <= 4; ++i)
+              if (!is_hex(p_[i])) return false;
+            unsigned cp = (hex_value(p_[1]) << 12) | (hex_value(p_[2]) << 8) | (hex_value(p_[3]) << 4) | hex_value(p_[4]);
+            p_ += 5;
+            if (cp >= 0xDC00 && cp <= 0xDFFF) return false; // lone low surrogate
+            if (cp >= 0xD800 && cp <= 0xDBFF) {             // must pair with a low surrogate
+              if (end_ - p_ < 6 || p_[0] != '\\' || p_[1] != 'u') return false;
+              for (int i = 2; i <= 5; ++i)
+                if (!is_hex(p_[i])) return false;
+              unsigned lo = (hex_value(p_[2]) << 12) | (hex_value(p_[3]) << 8) | (hex_value(p_[4]) << 4) | hex_value(p_[5]);
+              if (lo < 0xDC00 || lo > 0xDFFF) return false;
+              p_ += 6;
+            }
+            break;
+          }
+          default: return false;
+        }
+        continue;
+      }
+      if (c < 0x80) {
+        ++p_;
+        continue;
+      }
+      if (!utf8()) return false;
+    }
+    return false;
+  }
+
+  bool array(size_t depth) {
+    if (depth > max_depth_) return false;
+    ++p_;
+    skip_ws();
+    if (p_ < end_ && *p_ == ']') {
+      ++p_;
+      return true;
+    }
+    while (true) {
+      skip_ws();
+      if (!value(depth)) return false;
+      skip_ws();
+      if (p_ >= end_) return false;
+      if (*p_ == ',') {
+        ++p_;
+        continue;
+      }
+      if (*p_ == ']') {
+        ++p_;
+        return true;
+      }
+      return false;
+    }
+  }
+
+  bool object(size_t depth) {
+    if (depth > max_depth_) return false;
+    ++p_;
+    skip_ws();
+    if (p_ < end_ && *p_ == '}') {
+      ++p_;
+      return true;
+    }
+    while (true) {
+      skip_ws();
+      if (p_ >= end_ || *p_ != '"' || !string()) return false;
+      skip_ws();
+      if (p_ >= end_ || *p_ != ':') return false;
+      ++p_;
+      skip_ws();
+      if (!value(depth)) return false;
+      skip_ws();
+      if (p_ >= end_) return false;
+      if (*p_ == ',') {
+        ++p_;
+        continue;
+      }
+      if (*p_ == '}') {
+        ++p_;
+        return true;
+      }
+      return false;
+    }
+  }
+
+  const char* p_;
+  const char* end_;
+  size_t max_depth_;
+};
+
+} // namespace
+
+bool is_valid_json(std::string_view text, size_t max_depth) { return scanner(text, max_depth).document(); }
+
+} // namespace starpipe::connect
