@@ -80,8 +80,9 @@ bool parse_date(const std::string& s, int& y, int& m, int& d, std::string& rest)
 
 } // namespace
 
-std::optional<std::string> convert_value(const column& c, const std::string& raw, bool raw_is_json_string,
+std::optional<std::string> convert_value(const column& c, const std::string& raw, bool& always_filtered,
                                          std::string& error) {
+  always_filtered = false;
   const std::string& t = c.type;
   std::string out;
   auto bad = [&](const std::string& why) -> std::optional<std::string> {
@@ -165,12 +166,15 @@ std::optional<std::string> convert_value(const column& c, const std::string& raw
   if (t == "VARCHAR" || t == "CHAR" || t == "STRING" || t == "TEXT") {
     int limit = c.length > 0 ? c.length : (t == "CHAR" ? 1 : 65533);
     if (t == "STRING" || t == "TEXT") limit = 65533;
-    if (static_cast<int>(raw.size()) > limit)
-      return bad("length " + std::to_string(raw.size()) + " exceeds " + std::to_string(limit) + " bytes");
+    if (static_cast<int>(raw.size()) > limit) {
+      always_filtered = true;
+      error = "Value length is beyond the capacity. column=" + c.name + ", capacity=" + std::to_string(limit) +
+              " (length " + std::to_string(raw.size()) + " exceeds " + std::to_string(limit) + " bytes)";
+      return std::nullopt;
+    }
     return raw;
   }
   if (t == "JSON") return raw;
-  (void)raw_is_json_string;
   return raw; // other types are kept as text
 }
 

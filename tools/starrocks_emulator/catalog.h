@@ -61,8 +61,9 @@ public:
 };
 
 // Converts a raw value to a column's normalized text. Returns nullopt and sets `error` when
-// the value does not fit the type (the caller decides NULL vs filtered per strict_mode).
-std::optional<std::string> convert_value(const column& c, const std::string& raw, bool raw_is_json_string,
+// the value does not fit: a type conversion failure becomes NULL unless strict_mode, while a
+// string longer than its column (`always_filtered`) filters the row in either mode.
+std::optional<std::string> convert_value(const column& c, const std::string& raw, bool& always_filtered,
                                          std::string& error);
 
 std::string lower(std::string s);

@@ -204,9 +204,10 @@ bool build_row(const table& t, const load_options& o, const std::function<source
     set[static_cast<size_t>(idx)] = true;
     if (v.is_null) return true;
     std::string err;
-    auto conv = convert_value(c, v.text, false, err);
+    bool always_filtered = false;
+    auto conv = convert_value(c, v.text, always_filtered, err);
     if (!conv) {
-      if (o.strict_mode) {
+      if (o.strict_mode || always_filtered) {
         reason = err;
         return false;
       }

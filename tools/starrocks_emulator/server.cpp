@@ -207,7 +207,8 @@ private:
     auto it = d->labels.find(label);
     ordered_json j;
     j["state"] = it == d->labels.end() ? "UNKNOWN" : it->second.state;
-    for (auto& [k, v] : rest_base(true, "").items()) j[k] = v;
+    const ordered_json ok = rest_base(true, ""); // named: items() of a temporary would dangle
+    for (auto& [k, v] : ok.items()) j[k] = v;
     if (it != d->labels.end() && !it->second.reason.empty()) j["reason"] = it->second.reason;
     respond_json(j, true);
   }
