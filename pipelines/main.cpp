@@ -1,5 +1,7 @@
 // starpipe: Kafka -> StarRocks Stream Load, a native drop-in for Kafka Connect with the
 // StarRocks sink connector.
+#include <malloc.h>
+
 #include <cstring>
 #include <iostream>
 #include <string>
@@ -34,6 +36,11 @@ bool set_level(const std::string& s) {
 } // namespace
 
 int main(int argc, char** argv) {
+  // Load bodies are tens of MB, allocated and freed all the time. glibc raises its mmap
+  // threshold after each such free and then keeps them in the heap; a fixed threshold hands
+  // them back to the system, so RSS follows bufferflush.maxbytes.
+  mallopt(M_MMAP_THRESHOLD, 1 << 20);
+  mallopt(M_ARENA_MAX, 4);
   std::vector<std::string> args(argv + 1, argv + argc);
   if (const char* env = std::getenv("STARPIPE_LOG_LEVEL")) set_level(env);
   size_t i = 0;

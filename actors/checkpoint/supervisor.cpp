@@ -146,9 +146,12 @@ caf::behavior supervisor(caf::stateful_actor<supervisor_state>* self, supervisor
   auto& st = self->state;
   st.settings = std::move(settings);
   const auto& c = *st.settings.connector;
-  int64_t credit = std::max<int64_t>(c.buffer_max_bytes / c.tasks_max, 1 << 20);
+  // bufferflush.maxbytes bounds all record bytes the connector holds: per consumer share,
+  // an eighth for librdkafka's prefetch, an eighth for its fetch responses, and three
+  // quarters as credit for records not yet loaded.
+  int64_t share = std::max<int64_t>(c.buffer_max_bytes / c.tasks_max, 1 << 20);
   for (int i = 0; i < c.tasks_max; ++i) {
-    sources::kafka_consumer_settings ks{st.settings.connector, st.settings.worker, i, credit};
+    sources::kafka_consumer_settings ks{st.settings.connector, st.settings.worker, i, share};
     st.consumers.push_back(sources::spawn_kafka_consumer(self->system(), ks, caf::actor_cast<caf::actor>(self)));
   }
   for (const auto& cons : st.consumers) self->monitor(cons);

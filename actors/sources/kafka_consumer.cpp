@@ -41,6 +41,10 @@ namespace {
 
 using self_ptr = caf::stateful_actor<kafka_consumer_state>*;
 
+// Records handed on but not loaded yet: three quarters of the budget (the rest is
+// librdkafka's prefetch and fetch responses).
+int64_t credit_limit(const kafka_consumer_settings& s) { return s.budget_bytes / 4 * 3; }
+
 std::vector<topic_partition> to_tps(const rd_kafka_topic_partition_list_t* list) {
   std::vector<topic_partition> out;
   for (int i = 0; i < list->cnt; ++i) out.push_back({list->elems[i].topic, list->elems[i].partition});
@@ -187,9 +191,11 @@ std::string create_consumer(self_ptr self) {
       {"enable.auto.offset.store", "false"},
       {"auto.offset.reset", "earliest"},
       {"enable.partition.eof", "false"},
-      // librdkafka's prefetch queue is part of the memory budget.
+      // librdkafka's prefetch queue and its fetch responses (kept alive while any record in
+      // them is) are part of the memory budget: each gets an eighth of this consumer's share.
       {"queued.max.messages.kbytes",
-       std::to_string(std::max<int64_t>(1024, std::min<int64_t>(65536, st.settings.credit_bytes / 4096)))},
+       std::to_string(std::max<int64_t>(1024, std::min<int64_t>(65536, st.settings.budget_bytes / 8 / 1024)))},
+      {"fetch.max.bytes", std::to_string(std::max<int64_t>(1 << 20, std::min<int64_t>(52428800, st.settings.budget_bytes / 8)))},
   };
   if (c.topics_regex) settings["topic.metadata.refresh.interval.ms"] = "10000"; // notice new topics soon
   for (const auto& [k, v] : st.settings.worker->consumer_settings) settings[k] = v;
@@ -291,7 +297,8 @@ void poll_once(self_ptr self) {
     }
     auto& b = *run;
     b.records->items.push_back(m);
-    int64_t bytes = static_cast<int64_t>(m->len + m->key_len) + 64;
+    // What a record costs while not loaded: its row text in a body, about its payload.
+    int64_t bytes = static_cast<int64_t>(m->len + m->key_len) + 16;
     b.bytes += bytes;
     spent += bytes;
   }
@@ -320,7 +327,7 @@ caf::behavior kafka_consumer(caf::stateful_actor<kafka_consumer_state>* self, ka
   auto& st = self->state;
   st.settings = std::move(settings);
   st.supervisor = std::move(supervisor);
-  st.credit = st.settings.credit_bytes;
+  st.credit = credit_limit(st.settings);
   st.id = st.settings.connector->name + "-" + std::to_string(st.settings.index);
   if (auto error = create_consumer(self); !error.empty()) {
     LOG_ERROR("consumer", st.id << ": " << error);
@@ -347,7 +354,7 @@ caf::behavior kafka_consumer(caf::stateful_actor<kafka_consumer_state>* self, ka
       [self](credit_atom, int64_t bytes) {
         auto& st = self->state;
         st.credit += bytes;
-        if (st.paused && st.credit >= st.settings.credit_bytes / 2) {
+        if (st.paused && st.credit >= credit_limit(st.settings) / 2) {
           set_paused(st, false);
           LOG_DEBUG("consumer", st.id << " credit back: resumed");
         }

@@ -21,7 +21,7 @@ struct kafka_consumer_settings {
   std::shared_ptr<const conf::connector_config> connector;
   std::shared_ptr<const conf::worker_config> worker;
   int index = 0;             // task id
-  int64_t credit_bytes = 0;  // share of bufferflush.maxbytes
+  int64_t budget_bytes = 0;  // this consumer's share of bufferflush.maxbytes
   std::chrono::milliseconds drain_timeout{120000};
 };
 

@@ -1,0 +1,39 @@
+"""Memory is bounded: with StarRocks answering slowly and ~100 MB waiting in Kafka, starpipe
+pauses consumption when its bufferflush.maxbytes budget is spent instead of growing, and
+still loads every row."""
+import re
+
+from harness import Kafka, StarRocks, Starpipe, check, run_tests, wait_until
+
+PARTITIONS = 32  # ~3 MB each: inside the mock broker's per-partition window
+ROWS = 100_000
+
+
+def test_consumption_pauses_on_spent_credit():
+    kafka = Kafka({"big": PARTITIONS})
+    sr = StarRocks("CREATE DATABASE d; CREATE TABLE d.big (id BIGINT, pad STRING);", no_store=True)
+    pad = "x" * 1000
+    per = ROWS // PARTITIONS
+    for p in range(PARTITIONS):
+        kafka.produce("big", ['{"id":%d,"pad":"%s"}' % (p * per + i, pad) for i in range(per)], partition=p)
+    sr.fault("slow", count=6, ms=1500)  # the first loads take 1.5 s each
+    sp = Starpipe(kafka, sr, [{"name": "bp", "topics": "big", "starrocks.database.name": "d",
+                               "bufferflush.maxbytes": "67108864"}], log_level="debug").start()
+    peak = 0
+    def done():
+        nonlocal peak
+        with open(f"/proc/{sp.proc.pid}/status") as f:
+            peak = max(peak, int(re.search(r"VmHWM:\s+(\d+)", f.read()).group(1)) // 1024)
+        return sr.stats()["rows"] >= per * PARTITIONS
+    wait_until(done, 180, "every row loaded")
+    logs = sp.logs()
+    check("out of credit: paused" in logs, "consumption paused when the budget was spent")
+    check("credit back: resumed" in logs, "and resumed as loads finished")
+    print(f"  peak RSS {peak} MB for ~{ROWS // 1000} MB of records and a 64 MB budget")
+    check(peak <= 64 + 64, f"peak RSS {peak} MB within bufferflush.maxbytes + 64 MB")
+    check(sp.stop() == 0, "exit 0")
+    check(sum(kafka.committed("connect-bp", "big", PARTITIONS).values()) == per * PARTITIONS, "all committed")
+
+
+if __name__ == "__main__":
+    run_tests([test_consumption_pauses_on_spent_credit])
