@@ -139,6 +139,22 @@ private:
     return false;
   }
 
+  enum step { more, closed, bad };
+  // After a member of an array or object: a comma (more follow) or the closing bracket.
+  step after_member(char close) {
+    skip_ws();
+    if (p_ >= end_) return bad;
+    if (*p_ == ',') {
+      ++p_;
+      return more;
+    }
+    if (*p_ == close) {
+      ++p_;
+      return closed;
+    }
+    return bad;
+  }
+
   bool array(size_t depth) {
     if (depth > max_depth_) return false;
     ++p_;
@@ -150,17 +166,7 @@ private:
     while (true) {
       skip_ws();
       if (!value(depth)) return false;
-      skip_ws();
-      if (p_ >= end_) return false;
-      if (*p_ == ',') {
-        ++p_;
-        continue;
-      }
-      if (*p_ == ']') {
-        ++p_;
-        return true;
-      }
-      return false;
+      if (auto r = after_member(']'); r != more) return r == closed;
     }
   }
 
@@ -180,17 +186,7 @@ private:
       ++p_;
       skip_ws();
       if (!value(depth)) return false;
-      skip_ws();
-      if (p_ >= end_) return false;
-      if (*p_ == ',') {
-        ++p_;
-        continue;
-      }
-      if (*p_ == '}') {
-        ++p_;
-        return true;
-      }
-      return false;
+      if (auto r = after_member('}'); r != more) return r == closed;
     }
   }
 

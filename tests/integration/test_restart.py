@@ -10,6 +10,7 @@ from harness import Kafka, StarRocks, Starpipe, check, run_tests, wait_until
 
 SQL = "CREATE DATABASE d; CREATE TABLE d.events (id BIGINT NOT NULL, p INT, note STRING) DUPLICATE KEY(id);"
 PARTITIONS = 4
+TOTAL = 20000
 
 
 class Producer(threading.Thread):
@@ -40,17 +41,23 @@ def connector():
     return [{"name": "ev", "topics": "events", "starrocks.database.name": "d", "tasks.max": "2"}]
 
 
+def start_streaming():
+    """Kafka, StarRocks, a producer of TOTAL rows running in the background, and starpipe."""
+    kafka = Kafka({"events": PARTITIONS})
+    sr = StarRocks(SQL)
+    prod = Producer(kafka, TOTAL)
+    prod.start()
+    sp = Starpipe(kafka, sr, connector()).start()
+    return kafka, sr, prod, sp
+
+
 def ids(sr):
     return Counter(int(r[0]) for r in sr.rows("d", "events"))
 
 
 def test_graceful_restart_in_the_middle():
-    kafka = Kafka({"events": PARTITIONS})
-    sr = StarRocks(SQL)
-    total = 20000
-    prod = Producer(kafka, total)
-    prod.start()
-    sp = Starpipe(kafka, sr, connector()).start()
+    kafka, sr, prod, sp = start_streaming()
+    total = TOTAL
     wait_until(lambda: sum(ids(sr).values()) >= 4000, 60, "some rows loaded")
     check(sp.stop() == 0, "exit code 0 after SIGTERM")
     loaded_at_stop = sum(ids(sr).values())
@@ -70,12 +77,8 @@ def test_graceful_restart_in_the_middle():
 
 
 def test_sigkill_in_the_middle_loses_nothing():
-    kafka = Kafka({"events": PARTITIONS})
-    sr = StarRocks(SQL)
-    total = 20000
-    prod = Producer(kafka, total)
-    prod.start()
-    sp = Starpipe(kafka, sr, connector()).start()
+    kafka, sr, prod, sp = start_streaming()
+    total = TOTAL
     wait_until(lambda: sum(ids(sr).values()) >= 3000, 60, "some rows loaded")
     sp.kill()
     before = kafka.committed("connect-ev", "events", PARTITIONS)

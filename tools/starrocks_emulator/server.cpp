@@ -11,6 +11,7 @@
 #include <regex>
 #include <set>
 
+#include "protocol/connect/json_converter.h"
 #include "tools/starrocks_emulator/row_loader.h"
 #include "tools/starrocks_emulator/sql_parser.h"
 
@@ -23,25 +24,6 @@ using tcp = asio::ip::tcp;
 using ordered_json = nlohmann::ordered_json;
 
 namespace {
-
-std::string b64decode(const std::string& in) {
-  static const std::string chars = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-  std::string out;
-  unsigned buf = 0;
-  int bits = 0;
-  for (char c : in) {
-    if (c == '=') break;
-    auto p = chars.find(c);
-    if (p == std::string::npos) return {};
-    buf = (buf << 6) | static_cast<unsigned>(p);
-    bits += 6;
-    if (bits >= 8) {
-      bits -= 8;
-      out += static_cast<char>((buf >> bits) & 0xFF);
-    }
-  }
-  return out;
-}
 
 std::string url_param(const std::string& target, const std::string& name) {
   auto q = target.find('?');
@@ -109,7 +91,8 @@ private:
     if (it == req().end()) return false;
     std::string v(it->value());
     if (v.rfind("Basic ", 0) != 0) return false;
-    return b64decode(v.substr(6)) == st_.opt.user + ":" + st_.opt.password;
+    bool ok = false;
+    return starpipe::connect::base64_decode(v.substr(6), ok) == st_.opt.user + ":" + st_.opt.password && ok;
   }
 
   // keep: whether to go on reading requests on this connection afterwards.

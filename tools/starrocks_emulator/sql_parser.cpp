@@ -164,13 +164,15 @@ private:
     return {db_, a};
   }
 
+  bool accept_if_not_exists() {
+    if (!accept_word("IF")) return false;
+    expect_word("NOT");
+    expect_word("EXISTS");
+    return true;
+  }
+
   void create_database() {
-    bool if_not_exists = false;
-    if (accept_word("IF")) {
-      expect_word("NOT");
-      expect_word("EXISTS");
-      if_not_exists = true;
-    }
+    bool if_not_exists = accept_if_not_exists();
     std::string name = identifier();
     if (cat_.find_db(name)) {
       if (!if_not_exists) throw std::runtime_error("Can't create database '" + name + "'; database exists");
@@ -181,12 +183,7 @@ private:
   }
 
   void create_table() {
-    bool if_not_exists = false;
-    if (accept_word("IF")) {
-      expect_word("NOT");
-      expect_word("EXISTS");
-      if_not_exists = true;
-    }
+    bool if_not_exists = accept_if_not_exists();
     auto [db, name] = qualified();
     auto* d = cat_.find_db(db);
     if (!d) throw std::runtime_error("Unknown database '" + db + "'");
