@@ -47,6 +47,13 @@ std::optional<int64_t> offset_tracker::committable(const topic_partition& tp) co
   return it->second.next_offset;
 }
 
+std::map<topic_partition, int64_t> offset_tracker::all_committable() const {
+  std::map<topic_partition, int64_t> out;
+  for (const auto& [tp, st] : partitions_)
+    if (st.next_offset) out[tp] = *st.next_offset;
+  return out;
+}
+
 std::map<topic_partition, int64_t> offset_tracker::take_advanced() {
   std::map<topic_partition, int64_t> out;
   for (auto& [tp, st] : partitions_) {

@@ -29,6 +29,9 @@ public:
 
   // Next offset to consume, per partition, covering only fully loaded batches.
   std::optional<int64_t> committable(const topic_partition& tp) const;
+  // Every partition's committable offset (checkpoints re-commit them all: an earlier
+  // asynchronous commit may have failed).
+  std::map<topic_partition, int64_t> all_committable() const;
   // Partitions whose committable offset moved since the last call, with that offset.
   std::map<topic_partition, int64_t> take_advanced();
   // Registered bytes not yet loaded, and bytes freed since the last call (credit to give back).

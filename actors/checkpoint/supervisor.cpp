@@ -63,9 +63,10 @@ void flush_all(self_ptr self, std::function<void(bool)> done) {
   }
 }
 
-void commit_advanced(self_ptr self) {
+void commit_checkpoint(self_ptr self) {
   auto& st = self->state;
-  auto advanced = st.tracker.take_advanced();
+  st.tracker.take_advanced();
+  auto advanced = st.tracker.all_committable();
   if (advanced.empty()) return;
   for (const auto& c : st.consumers)
     self->request(c, caf::infinite, commit_atom::value, advanced).then([](bool) {}, [](caf::error&) {});
@@ -137,7 +138,7 @@ void report_progress(self_ptr self) {
 }
 
 void checkpoint(self_ptr self) {
-  flush_all(self, [self](bool) { commit_advanced(self); });
+  flush_all(self, [self](bool) { commit_checkpoint(self); });
 }
 
 } // namespace
@@ -193,6 +194,11 @@ caf::behavior supervisor(caf::stateful_actor<supervisor_state>* self, supervisor
         st.filtered_total += stats.filtered_rows;
         ++st.loads_total;
         give_back_credit(self);
+        if (!st.stopping) {
+          auto advanced = st.tracker.take_advanced();
+          if (!advanced.empty())
+            for (const auto& c : st.consumers) self->send(c, commit_atom::value, advanced, true);
+        }
       },
       [self](failed_atom, const std::string& table, const std::string& reason, const std::vector<piece_id>& pieces) {
         auto& st = self->state;
@@ -263,7 +269,7 @@ caf::behavior supervisor(caf::stateful_actor<supervisor_state>* self, supervisor
                                                                    [=](caf::error&) mutable { done(); });
         };
         auto commit_then_leave = [self, consumers, leave]() mutable {
-          auto advanced = self->state.tracker.take_advanced();
+          auto advanced = self->state.tracker.all_committable();
           auto pending = std::make_shared<size_t>(consumers.size());
           if (consumers.empty() || advanced.empty()) return leave();
           for (const auto& c : consumers)

@@ -70,7 +70,7 @@ void set_paused(kafka_consumer_state& st, bool pause) {
   st.paused = pause;
 }
 
-bool commit_sync(kafka_consumer_state& st, const offset_map& offsets, bool only_assigned) {
+bool commit(kafka_consumer_state& st, const offset_map& offsets, bool only_assigned, bool sync = true) {
   if (offsets.empty()) return true;
   rd_kafka_topic_partition_list_t* list = rd_kafka_topic_partition_list_new(static_cast<int>(offsets.size()));
   for (const auto& [tp, off] : offsets) {
@@ -79,7 +79,7 @@ bool commit_sync(kafka_consumer_state& st, const offset_map& offsets, bool only_
   }
   bool ok = true;
   if (list->cnt > 0) {
-    auto err = rd_kafka_commit(st.rk, list, 0);
+    auto err = rd_kafka_commit(st.rk, list, sync ? 0 : 1);
     if (err != RD_KAFKA_RESP_ERR_NO_ERROR && err != RD_KAFKA_RESP_ERR__NO_OFFSET) {
       LOG_WARN("consumer", st.id << " offset commit failed: " << rd_kafka_err2str(err));
       ok = false;
@@ -109,7 +109,7 @@ void drain(self_ptr self, const std::vector<topic_partition>& tps) {
         });
   }
   blocker->request(st.supervisor, st.settings.drain_timeout, drain_atom::value, tps)
-      .receive([&](const offset_map& offsets) { commit_sync(st, offsets, false); },
+      .receive([&](const offset_map& offsets) { commit(st, offsets, false); },
                [&](caf::error& e) {
                  LOG_WARN("consumer", st.id << " could not load buffered rows of " << tps_text(tps)
                                               << " before giving them up (" << self->system().render(e)
@@ -359,7 +359,10 @@ caf::behavior kafka_consumer(caf::stateful_actor<kafka_consumer_state>* self, ka
           LOG_DEBUG("consumer", st.id << " credit back: resumed");
         }
       },
-      [self](commit_atom, const offset_map& offsets) { return commit_sync(self->state, offsets, true); },
+      [self](commit_atom, const offset_map& offsets) { return commit(self->state, offsets, true); },
+      // After each load: commit what it covered without waiting for the broker, so a crash
+      // replays at most the loads in flight, not a whole offset.flush.interval.ms.
+      [self](commit_atom, const offset_map& offsets, bool /* async */) { commit(self->state, offsets, true, false); },
       // Shutdown, step 1: stop polling and let every source hand on what it holds, so the
       // supervisor can load it and commit while the group is still stable (a member that
       // leaves first would put the group into a rebalance that refuses commits).

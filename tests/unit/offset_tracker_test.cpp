@@ -85,3 +85,15 @@ TEST_CASE("offset tracker: partitions are independent; forget on revoke releases
   CHECK(released.at(1) == 30);
   CHECK(t.outstanding_bytes() == 0);
 }
+
+TEST_CASE("offset tracker: all committable offsets stay available after take_advanced") {
+  offset_tracker t;
+  topic_partition a{"t", 0}, b{"t", 1};
+  t.register_batch(a, 0, 4, 0, 1);
+  t.register_batch(b, 0, 9, 0, 1);
+  CHECK(t.take_advanced().size() == 2);
+  CHECK(t.take_advanced().empty());
+  auto all = t.all_committable();
+  CHECK(all.at(a) == 5);
+  CHECK(all.at(b) == 10);
+}
