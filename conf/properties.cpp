@@ -1,5 +1,7 @@
 #include "conf/properties.h"
 
+#include <nlohmann/json.hpp>
+
 #include <fstream>
 #include <sstream>
 #include <stdexcept>
@@ -168,6 +170,37 @@ properties load_properties_file(const std::string& path) {
   std::stringstream ss;
   ss << in.rdbuf();
   return parse_properties(ss.str(), path);
+}
+
+properties load_connector_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw std::runtime_error("cannot read configuration file '" + path + "'");
+  std::stringstream ss;
+  ss << in.rdbuf();
+  const std::string text = ss.str();
+  size_t first = text.find_first_not_of(" \t\r\n");
+  if (first == std::string::npos || text[first] != '{') return parse_properties(text, path);
+  auto doc = nlohmann::json::parse(text, nullptr, false);
+  if (doc.is_discarded() || !doc.is_object())
+    throw std::runtime_error(path + ": not valid JSON (a JSON connector file is {\"name\": ..., \"config\": {...}} "
+                             "or the bare config map)");
+  properties props;
+  props.source = path;
+  const nlohmann::json* config = &doc;
+  if (doc.contains("config")) {
+    if (!doc["config"].is_object()) throw std::runtime_error(path + ": \"config\" must be an object");
+    config = &doc["config"];
+    if (doc.contains("name") && doc["name"].is_string()) props.set("name", doc["name"].get<std::string>());
+  }
+  for (auto it = config->begin(); it != config->end(); ++it) {
+    if (!it.value().is_string())
+      throw std::runtime_error(path + ": " + it.key() + " must be a string value, as Kafka Connect requires");
+    if (it.key() == "name" && props.has("name") && *props.get("name") != it.value().get<std::string>())
+      throw std::runtime_error(path + ": name=" + it.value().get<std::string>() +
+                               " does not match the connector name " + *props.get("name"));
+    props.set(it.key(), it.value().get<std::string>());
+  }
+  return props;
 }
 
 } // namespace starpipe::conf

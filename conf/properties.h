@@ -36,4 +36,9 @@ properties parse_properties(const std::string& text, const std::string& source =
 // Throws std::runtime_error naming the file when it cannot be read.
 properties load_properties_file(const std::string& path);
 
+// A connector file as connect-standalone reads it: .properties text, or JSON — the REST
+// body shape {"name": ..., "config": {...}} or the bare config map. Throws
+// std::runtime_error naming the file on malformed JSON or non-string values.
+properties load_connector_file(const std::string& path);
+
 } // namespace starpipe::conf

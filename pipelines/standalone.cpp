@@ -37,7 +37,7 @@ bool load_all(const std::string& worker_file, const std::vector<std::string>& co
   std::set<std::string> names;
   for (const auto& f : connector_files) {
     try {
-      auto c = conf::parse_connector_config(conf::load_properties_file(f), worker);
+      auto c = conf::parse_connector_config(conf::load_connector_file(f), worker);
       if (!names.insert(c.name).second) {
         errors.push_back(f + ": name=" + c.name + ": a connector with this name is already configured");
         continue;

@@ -43,6 +43,31 @@ def test_documentation_example():
     shutil.rmtree(d)
 
 
+def test_json_connector_file():
+    """connect-standalone also takes the REST body shape as a connector file, as the
+    StarRocks CDC guide's sr-sink.properties is written."""
+    import json
+    kafka = Kafka({"test": 1})
+    with open(os.path.join(ROOT, "conf/examples/example_db.sql")) as f:
+        sr = StarRocks(f.read(), user="user1", password="123456")
+    kafka.produce("test", DOC_ROWS)
+    d = tempfile.mkdtemp()
+    open(os.path.join(d, "w.properties"), "w").write(f"bootstrap.servers={kafka.bootstrap}\n"
+                                                    "value.converter.schemas.enable=false\n")
+    open(os.path.join(d, "sr-sink.properties"), "w").write(json.dumps({"name": "starrocks-kafka-connector", "config": {
+        "connector.class": "com.starrocks.connector.kafka.StarRocksSinkConnector", "tasks.max": "1", "topics": "test",
+        "starrocks.http.url": f"127.0.0.1:{sr.fe_port}", "starrocks.database.name": "example_db",
+        "starrocks.username": "user1", "starrocks.password": "123456", "sink.properties.strip_outer_array": "true",
+        "connect.timeoutms": "3000", "starrocks.topic2table.map": "test:test_tbl"}}, indent=2))
+    p = subprocess.Popen([BIN["starpipe"], "standalone", os.path.join(d, "w.properties"),
+                          os.path.join(d, "sr-sink.properties")], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    _procs.append(p)
+    wait_until(lambda: len(sr.rows("example_db", "test_tbl")) == 3, 30, "the three rows")
+    p.send_signal(15)
+    check(p.wait(60) == 0, "exit 0")
+    shutil.rmtree(d)
+
+
 def test_cli_help_version_and_bad_config():
     out = subprocess.run([BIN["starpipe"], "--help"], capture_output=True, text=True, timeout=10)
     check(out.returncode == 0 and "standalone WORKER.properties" in out.stdout, out.stdout)
@@ -64,4 +89,4 @@ def test_cli_help_version_and_bad_config():
 
 
 if __name__ == "__main__":
-    run_tests([test_documentation_example, test_cli_help_version_and_bad_config])
+    run_tests([test_documentation_example, test_json_connector_file, test_cli_help_version_and_bad_config])

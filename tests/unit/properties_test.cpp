@@ -51,3 +51,28 @@ TEST_CASE("properties: prefix selection") {
   CHECK(m.size() == 2);
   CHECK(m["columns"] == "a,b");
 }
+
+#include <cstdio>
+#include <fstream>
+
+TEST_CASE("connector files: .properties, REST-shaped JSON and bare JSON maps") {
+  auto write = [](const std::string& name, const std::string& text) {
+    std::string path = "/tmp/starpipe-test-" + name;
+    std::ofstream(path) << text;
+    return path;
+  };
+  auto p1 = starpipe::conf::load_connector_file(write("a.properties", "name=a\ntopics=t\n"));
+  CHECK(p1.get("topics") == "t");
+  auto p2 = starpipe::conf::load_connector_file(
+      write("b.properties", R"( {"name": "sr", "config": {"topics": "x", "tasks.max": "1"}} )"));
+  CHECK(p2.get("name") == "sr");
+  CHECK(p2.get("topics") == "x");
+  auto p3 = starpipe::conf::load_connector_file(write("c.json", R"({"name": "m", "topics": "y"})"));
+  CHECK(p3.get("name") == "m");
+  CHECK_THROWS_WITH_AS(starpipe::conf::load_connector_file(write("d.json", R"({"config": {"tasks.max": 1}})")),
+                       doctest::Contains("tasks.max must be a string value"), std::runtime_error);
+  CHECK_THROWS_WITH_AS(starpipe::conf::load_connector_file(write("e.json", "{broken")),
+                       doctest::Contains("not valid JSON"), std::runtime_error);
+  for (auto n : {"a.properties", "b.properties", "c.json", "d.json", "e.json"})
+    std::remove(("/tmp/starpipe-test-" + std::string(n)).c_str());
+}
