@@ -83,6 +83,7 @@ using shutdown_atom = caf::atom_constant<caf::atom("shutdown")>;
 using assigned_atom = caf::atom_constant<caf::atom("assigned")>;
 // A partition has been read to its end for now (sent behind its data, never ahead of it).
 using caught_up_atom = caf::atom_constant<caf::atom("caughtup")>;
+using transform_atom = caf::atom_constant<caf::atom("transform")>;
 
 } // namespace starpipe
 

@@ -170,8 +170,23 @@ connector_config parse_connector_config(const properties& p, const worker_config
     errs.add(p, "value.converter",
              "CSV loads need each value as a line of text: use org.apache.kafka.connect.storage.StringConverter");
 
-  if (auto t = read_string(p, "transforms", ""); !t.empty())
-    errs.add(p, "transforms", "transforms are not supported by this starpipe build yet (tracked in issue #3)");
+  c.transforms = transforms::read_transform_specs(p, errs);
+  for (const auto& spec : c.transforms) transforms::make_transform(spec, p, errs); // validates options
+  c.ignore_deletes = read_bool(p, "sink.ignore.deletes", false, errs);
+  if (auto tz = p.get("starrocks.timezone")) {
+    static const std::regex offset_re(R"(^([+-])([0-9]{2}):([0-9]{2})$)");
+    std::string z = read_string(p, "starrocks.timezone", "UTC");
+    std::smatch m;
+    if (z == "UTC" || z == "Z" || z == "GMT") c.zone_offset_minutes = 0;
+    else if (std::regex_match(z, m, offset_re))
+      c.zone_offset_minutes = (std::stoi(m[2]) * 60 + std::stoi(m[3])) * (m[1] == "-" ? -1 : 1);
+    else errs.add(p, "starrocks.timezone", "must be UTC or an offset like +08:00");
+  }
+  std::string tolerance = read_string(p, "errors.tolerance", "none");
+  if (tolerance == "all") c.errors_tolerate_all = true;
+  else if (tolerance != "none") errs.add(p, "errors.tolerance", "must be none or all");
+  c.errors_log = read_bool(p, "errors.log.enable", false, errs);
+  c.errors_log_messages = read_bool(p, "errors.log.include.messages", false, errs);
 
   std::vector<std::string> consumer_warnings;
   c.consumer_overrides = translate_client_settings(p, "consumer.override.", consumer_warnings, errs);
@@ -183,7 +198,7 @@ connector_config parse_connector_config(const properties& p, const worker_config
       "bufferflush.maxbytes", "bufferflush.intervalms", "connect.timeoutms", "sink.maxretries",
       "key.converter", "value.converter", "key.converter.schemas.enable", "value.converter.schemas.enable",
       "key.converter.schema.registry.url", "value.converter.schema.registry.url", "transforms",
-      "header.converter", "config.action.reload"};
+      "header.converter", "config.action.reload", "sink.ignore.deletes", "starrocks.timezone"};
   for (const auto& e : p.entries()) {
     if (known.count(e.key) || e.key.rfind("sink.properties.", 0) == 0 ||
         e.key.rfind("consumer.override.", 0) == 0 || e.key.rfind("errors.", 0) == 0 ||
@@ -191,9 +206,9 @@ connector_config parse_connector_config(const properties& p, const worker_config
       continue;
     c.warnings.push_back(p.source + ": unknown connector key '" + e.key + "' ignored");
   }
-  if (auto tol = p.get("errors.tolerance"); tol && read_string(p, "errors.tolerance", "none") != "none")
-    c.warnings.push_back(p.source + ": errors.tolerance=" + *tol +
-                         " is not implemented yet (issue #3): a bad record fails the task");
+  if (p.has("errors.deadletterqueue.topic.name") && !read_string(p, "errors.deadletterqueue.topic.name", "").empty())
+    c.warnings.push_back(p.source + ": errors.deadletterqueue.topic.name is not implemented yet: skipped records are "
+                                    "logged (errors.log.enable) but not produced to a dead-letter topic");
 
   if (!errs.empty()) throw config_exception(errs);
   return c;

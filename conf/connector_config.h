@@ -9,6 +9,7 @@
 
 #include "conf/config_errors.h"
 #include "conf/worker_config.h"
+#include "protocol/transforms/transform.h"
 
 namespace starpipe::conf {
 
@@ -36,6 +37,12 @@ struct connector_config {
   converter_spec key_converter;
   converter_spec value_converter;
   std::map<std::string, std::string> consumer_overrides; // consumer.override.*
+  std::vector<transforms::transform_spec> transforms;   // validated; built per partition
+  bool ignore_deletes = false;      // sink.ignore.deletes: rows with __op=1 are not loaded
+  int zone_offset_minutes = 0;      // starrocks.timezone: zone for zoned timestamps
+  bool errors_tolerate_all = false; // errors.tolerance=all
+  bool errors_log = false;          // errors.log.enable
+  bool errors_log_messages = false; // errors.log.include.messages
   std::vector<std::string> warnings;
 
   std::string group_id() const { return "connect-" + name; }

@@ -3,8 +3,10 @@
 #include <set>
 
 #include "actors/messages.h"
+#include "actors/transforms/transform_stage.h"
 #include "common/log.h"
 #include "protocol/connect/json_converter.h"
+#include "protocol/connect/record.h"
 #include "protocol/stream_load/row_encoder.h"
 
 namespace starpipe::sources {
@@ -14,6 +16,7 @@ struct partition_source_state {
   caf::actor supervisor;
   std::unique_ptr<connect::record_converter> converter;
   std::unique_ptr<stream_load::row_encoder> encoder;
+  caf::actor stage; // the transform actor, when the connector has transforms
   std::map<std::string, caf::actor> writers; // table -> writer
   uint64_t next_seq = 0;
   bool failed = false;
@@ -24,10 +27,157 @@ struct partition_source_state {
 
 namespace {
 
+using self_ptr = caf::stateful_actor<partition_source_state>*;
+
 struct table_rows {
   std::string data;
   size_t rows = 0;
 };
+
+// What one batch became: rows per table, the last offset fully handled, and the record
+// that stopped the task (errors.tolerance=none).
+struct batch_output {
+  std::map<std::string, table_rows> by_table;
+  int64_t last_done = -1;
+  std::optional<std::pair<int64_t, std::string>> bad;
+};
+
+std::string where(const topic_partition& tp, int64_t offset) {
+  return "topic " + tp.topic + ", partition " + std::to_string(tp.partition) + ", offset " + std::to_string(offset);
+}
+
+// A record that cannot become a row: stop (none) or skip and say so (all).
+// Returns true when processing goes on.
+bool record_error(self_ptr self, const topic_partition& tp, const rd_kafka_message_t* m, int64_t offset,
+                  const std::string& reason, batch_output& out) {
+  const auto& c = *self->state.settings.connector;
+  if (!c.errors_tolerate_all) {
+    out.bad = std::make_pair(offset, reason);
+    return false;
+  }
+  if (c.errors_log) {
+    std::string text = "skipped record at " + where(tp, offset) + ": " + reason + " (errors.tolerance=all)";
+    if (c.errors_log_messages && m && m->payload)
+      text += "; value: " + std::string(static_cast<const char*>(m->payload), std::min<size_t>(m->len, 2000));
+    LOG_WARN("source", text);
+  }
+  out.last_done = offset;
+  return true;
+}
+
+// Registers the batch with the supervisor, hands each table's rows to its writer, and
+// reports a record that stopped the task.
+void emit(self_ptr self, const record_batch& batch, batch_output& out) {
+  auto& st = self->state;
+  uint64_t seq = st.next_seq++;
+  int parts = 0;
+  for (auto& [table, rows] : out.by_table)
+    if (rows.rows > 0) ++parts;
+  if (out.last_done >= 0)
+    self->send(st.supervisor, register_atom::value, batch.tp, seq, out.last_done, parts, batch.bytes,
+               st.settings.owner);
+  st.tp = batch.tp;
+  for (auto& [table, rows] : out.by_table) {
+    if (rows.rows == 0) continue;
+    st.fed_tables.insert(table);
+    row_fragment frag{batch.tp, seq, table, std::move(rows.data), rows.rows};
+    auto it = st.writers.find(table);
+    if (it != st.writers.end()) {
+      self->send(it->second, batch_atom::value, std::move(frag));
+      continue;
+    }
+    // The writer is looked up once per table; await keeps the partition's order.
+    self->request(st.supervisor, caf::infinite, writer_atom::value, table)
+        .await([self, frag](const caf::actor& w) mutable {
+          self->state.writers[frag.table] = w;
+          self->send(w, batch_atom::value, std::move(frag));
+        });
+  }
+  if (out.bad) {
+    st.failed = true;
+    std::string text = "cannot convert record at " + where(batch.tp, out.bad->first) + ": " + out.bad->second +
+                       " (errors.tolerance=none: the task stops and the offset is not committed past this record)";
+    self->send(st.supervisor, failed_atom::value, batch.tp, out.bad->first, text);
+  }
+}
+
+// No transforms: each value is converted straight into its table's fragment.
+void convert_batch(self_ptr self, const record_batch& batch) {
+  auto& st = self->state;
+  batch_output out;
+  // A batch holds one partition's records, so one topic and one target table.
+  auto& rows = out.by_table[st.settings.connector->table_for(batch.tp.topic)];
+  rows.data.reserve(static_cast<size_t>(batch.bytes));
+  std::string error;
+  for (auto* m : batch.records->items) {
+    size_t mark = st.encoder->begin_row(rows.data);
+    auto status = st.converter->convert(static_cast<const char*>(m->payload), m->len, rows.data, error);
+    if (status == connect::convert_status::row) {
+      st.encoder->end_row(rows.data);
+      ++rows.rows;
+    } else {
+      stream_load::row_encoder::rollback_row(rows.data, mark);
+      if (status == connect::convert_status::error && !record_error(self, batch.tp, m, m->offset, error, out)) break;
+    }
+    out.last_done = m->offset;
+  }
+  emit(self, batch, out);
+}
+
+// With transforms: decode key and value to Connect records, let the transform actor apply
+// the chain, then render the surviving records as rows of the table their topic maps to.
+void transform_batch(self_ptr self, const record_batch& batch) {
+  auto& st = self->state;
+  const auto& c = *st.settings.connector;
+  auto out = std::make_shared<batch_output>();
+  std::vector<connect::connect_record> records;
+  records.reserve(batch.records->items.size());
+  for (auto* m : batch.records->items) {
+    connect::connect_record r;
+    r.topic = batch.tp.topic;
+    r.partition = batch.tp.partition;
+    r.offset = m->offset;
+    rd_kafka_timestamp_type_t tstype;
+    r.timestamp = rd_kafka_message_timestamp(m, &tstype);
+    std::string error;
+    if (!connect::decode(c.key_converter, static_cast<const char*>(m->key), m->key_len, r.key, error) ||
+        !connect::decode(c.value_converter, static_cast<const char*>(m->payload), m->len, r.value, error)) {
+      if (!record_error(self, batch.tp, m, m->offset, error, *out)) break;
+      continue;
+    }
+    records.push_back(std::move(r));
+  }
+  if (out->bad && records.empty()) return emit(self, batch, *out);
+  int64_t stop_at = out->bad ? out->bad->first : INT64_MAX;
+  self->request(st.stage, caf::infinite, transform_atom::value, std::move(records))
+      .await([self, batch, out, stop_at](std::vector<transform_actors::stage_result>& results) {
+        auto& st = self->state;
+        const auto& c = *st.settings.connector;
+        connect::render_options opts{c.zone_offset_minutes};
+        for (auto& res : results) {
+          if (res.offset > stop_at) break;
+          std::string error = res.error;
+          if (error.empty() && res.record) {
+            auto& r = *res.record;
+            bool deleted = r.value && r.value->value.is_object() && r.value->value.contains("__op") &&
+                           r.value->value["__op"] == 1;
+            if (!(deleted && c.ignore_deletes)) {
+              auto row = connect::render_row(r, opts, error);
+              if (row) {
+                auto& rows = out->by_table[c.table_for(r.topic)];
+                st.encoder->begin_row(rows.data);
+                rows.data += *row;
+                st.encoder->end_row(rows.data);
+                ++rows.rows;
+              }
+            }
+          }
+          if (!error.empty() && !record_error(self, batch.tp, nullptr, res.offset, error, *out)) break;
+          if (res.offset < stop_at) out->last_done = std::max(out->last_done, res.offset);
+        }
+        emit(self, batch, *out);
+      });
+}
 
 } // namespace
 
@@ -40,66 +190,17 @@ caf::behavior partition_source(caf::stateful_actor<partition_source_state>* self
                                                              st.settings.connector->format);
   st.encoder = std::make_unique<stream_load::row_encoder>(st.settings.connector->format,
                                                           st.settings.connector->row_delimiter);
+  if (!st.settings.connector->transforms.empty()) {
+    st.stage = transform_actors::spawn_transform_stage(self->system(),
+                                                       transforms::build_chain(st.settings.connector->transforms));
+    self->link_to(st.stage);
+  }
   return {
       [self](batch_atom, const record_batch& batch) {
         auto& st = self->state;
         if (st.failed || batch.records->items.empty()) return;
-        // A batch holds one partition's records, so one topic and (until transforms route
-        // records) one target table.
-        std::map<std::string, table_rows> by_table;
-        const std::string& table = st.settings.connector->table_for(batch.tp.topic);
-        auto& out = by_table[table];
-        out.data.reserve(static_cast<size_t>(batch.bytes));
-        int64_t last_good = -1;
-        std::string error;
-        std::optional<std::pair<int64_t, std::string>> bad; // offset, reason
-        for (auto* m : batch.records->items) {
-          size_t mark = st.encoder->begin_row(out.data);
-          auto status = st.converter->convert(static_cast<const char*>(m->payload), m->len, out.data, error);
-          if (status == connect::convert_status::row) {
-            st.encoder->end_row(out.data);
-            ++out.rows;
-          } else {
-            stream_load::row_encoder::rollback_row(out.data, mark);
-            if (status == connect::convert_status::error) {
-              bad = std::make_pair(m->offset, error);
-              break;
-            }
-          }
-          last_good = m->offset;
-        }
-        uint64_t seq = st.next_seq++;
-        int parts = 0;
-        for (auto& [table, rows] : by_table)
-          if (rows.rows > 0) ++parts;
-        if (last_good >= 0)
-          self->send(st.supervisor, register_atom::value, batch.tp, seq, last_good, parts, batch.bytes,
-                     st.settings.owner);
-        st.tp = batch.tp;
-        for (auto& [table, rows] : by_table) {
-          if (rows.rows == 0) continue;
-          st.fed_tables.insert(table);
-          auto it = st.writers.find(table);
-          if (it == st.writers.end()) {
-            // The writer is looked up once per table; await keeps the partition's order.
-            row_fragment frag{batch.tp, seq, table, std::move(rows.data), rows.rows};
-            self->request(st.supervisor, caf::infinite, writer_atom::value, table)
-                .await([self, frag](const caf::actor& w) mutable {
-                  self->state.writers[frag.table] = w;
-                  self->send(w, batch_atom::value, std::move(frag));
-                });
-            continue;
-          }
-          self->send(it->second, batch_atom::value, row_fragment{batch.tp, seq, table, std::move(rows.data), rows.rows});
-        }
-        if (bad) {
-          st.failed = true;
-          std::string text = "cannot convert record at topic " + batch.tp.topic + ", partition " +
-                             std::to_string(batch.tp.partition) + ", offset " + std::to_string(bad->first) + ": " +
-                             bad->second + " (errors.tolerance=none: the task stops and the offset is not committed "
-                             "past this record)";
-          self->send(st.supervisor, failed_atom::value, batch.tp, bad->first, text);
-        }
+        if (st.stage) transform_batch(self, batch);
+        else convert_batch(self, batch);
       },
       [self](caught_up_atom) {
         auto& st = self->state;

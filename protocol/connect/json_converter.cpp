@@ -4,6 +4,7 @@
 
 #include <array>
 #include <cstdio>
+#include <cctype>
 #include <ctime>
 #include <stdexcept>
 #include <vector>
@@ -109,6 +110,75 @@ std::string millis_to_time(int64_t ms) {
   return buf;
 }
 
+std::string units_to_datetime(int64_t value, int digits) {
+  int64_t scale = 1;
+  for (int i = 0; i < digits; ++i) scale *= 10;
+  int64_t secs = value / scale, frac = value % scale;
+  if (frac < 0) frac += scale, secs -= 1;
+  std::time_t t = static_cast<std::time_t>(secs);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%04d-%02d-%02d %02d:%02d:%02d", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
+                tm.tm_hour, tm.tm_min, tm.tm_sec);
+  std::string out = buf;
+  if (digits > 0 && frac > 0) {
+    std::string f = std::to_string(frac);
+    f.insert(0, static_cast<size_t>(digits) - f.size(), '0');
+    if (f.size() > 6) f.resize(6); // StarRocks DATETIME keeps microseconds
+    while (!f.empty() && f.back() == '0') f.pop_back();
+    if (!f.empty()) out += "." + f;
+  }
+  return out;
+}
+
+std::string units_to_time(int64_t value, int digits) {
+  std::string dt = units_to_datetime(value, digits);
+  return dt.substr(11); // time of day since 1970-01-01
+}
+
+std::optional<std::string> zoned_to_datetime(const std::string& iso, int zone_offset_minutes) {
+  int y, mo, d, h, mi, sec;
+  char sep;
+  int consumed = 0;
+  if (std::sscanf(iso.c_str(), "%4d-%2d-%2d%c%2d:%2d:%2d%n", &y, &mo, &d, &sep, &h, &mi, &sec, &consumed) != 7 ||
+      (sep != 'T' && sep != ' '))
+    return std::nullopt;
+  std::string rest = iso.substr(static_cast<size_t>(consumed));
+  std::string frac;
+  size_t i = 0;
+  if (i < rest.size() && rest[i] == '.') {
+    ++i;
+    while (i < rest.size() && std::isdigit(static_cast<unsigned char>(rest[i]))) frac += rest[i++];
+  }
+  int offset = 0; // minutes east of UTC in the input
+  if (i < rest.size()) {
+    if (rest[i] == 'Z') {
+      ++i;
+    } else if (rest[i] == '+' || rest[i] == '-') {
+      int oh = 0, om = 0;
+      if (std::sscanf(rest.c_str() + i + 1, "%2d:%2d", &oh, &om) < 1) return std::nullopt;
+      offset = (oh * 60 + om) * (rest[i] == '-' ? -1 : 1);
+      i = rest.size();
+    } else {
+      return std::nullopt;
+    }
+  }
+  std::tm tm{};
+  tm.tm_year = y - 1900;
+  tm.tm_mon = mo - 1;
+  tm.tm_mday = d;
+  tm.tm_hour = h;
+  tm.tm_min = mi;
+  tm.tm_sec = sec;
+  int64_t epoch = static_cast<int64_t>(timegm(&tm)) - offset * 60 + zone_offset_minutes * 60;
+  std::string out = units_to_datetime(epoch, 0);
+  if (frac.size() > 6) frac.resize(6);
+  while (!frac.empty() && frac.back() == '0') frac.pop_back();
+  if (!frac.empty()) out += "." + frac;
+  return out;
+}
+
 namespace {
 
 std::string upper_type(const json& schema) {
@@ -123,8 +193,12 @@ std::string upper_type(const json& schema) {
 
 } // namespace
 
-json render_with_schema(const json& schema, const json& payload, const std::string& path) {
-  if (schema.is_null()) return payload; // schemaless payload
+json render_with_schema(const json& schema, const json& payload, const std::string& path, int zone_offset_minutes,
+                        bool top_level) {
+  if (schema.is_null()) { // schemaless: nested objects become JSON text below the top level
+    if (!top_level && payload.is_object()) return payload.dump();
+    return payload;
+  }
   if (!schema.is_object() || !schema.contains("type") || !schema["type"].is_string())
     fail(path, "schema must be an object with a \"type\"");
   const std::string type = schema["type"];
@@ -162,6 +236,49 @@ json render_with_schema(const json& schema, const json& payload, const std::stri
     return millis_to_time(value.get<int64_t>());
   }
 
+  if (name.rfind("io.debezium.", 0) == 0) {
+    auto int_of = [&](const char* what) {
+      if (!value.is_number_integer()) fail(path, std::string(what) + " payload must be an integer");
+      return value.get<int64_t>();
+    };
+    if (name == "io.debezium.time.Date") return days_to_date(int_of("Date"));
+    if (name == "io.debezium.time.Timestamp") return units_to_datetime(int_of("Timestamp"), 3);
+    if (name == "io.debezium.time.MicroTimestamp") return units_to_datetime(int_of("MicroTimestamp"), 6);
+    if (name == "io.debezium.time.NanoTimestamp") return units_to_datetime(int_of("NanoTimestamp"), 9);
+    if (name == "io.debezium.time.Time") return units_to_time(int_of("Time"), 3);
+    if (name == "io.debezium.time.MicroTime") return units_to_time(int_of("MicroTime"), 6);
+    if (name == "io.debezium.time.NanoTime") return units_to_time(int_of("NanoTime"), 9);
+    if (name == "io.debezium.time.ZonedTimestamp") {
+      if (!value.is_string()) fail(path, "ZonedTimestamp payload must be a string");
+      auto dt = zoned_to_datetime(value.get<std::string>(), zone_offset_minutes);
+      if (!dt) fail(path, "ZonedTimestamp '" + value.get<std::string>() + "' is not ISO-8601");
+      return *dt;
+    }
+    if (name == "io.debezium.data.VariableScaleDecimal") {
+      if (!value.is_object() || !value.contains("scale") || !value.contains("value"))
+        fail(path, "VariableScaleDecimal payload must be {scale, value}");
+      bool ok = false;
+      std::string raw = base64_decode(value["value"].get<std::string>(), ok);
+      if (!ok) fail(path, "VariableScaleDecimal value is not valid base64");
+      return json::parse(unscaled_to_decimal(raw, value["scale"].get<int>()));
+    }
+    if (name == "io.debezium.data.Json") {
+      if (!value.is_string()) fail(path, "Json payload must be a string");
+      auto parsed = json::parse(value.get<std::string>(), nullptr, false);
+      return parsed.is_discarded() ? value : parsed; // the document itself, for JSON columns
+    }
+    if (name == "io.debezium.data.Bits") {
+      if (!value.is_string()) fail(path, "Bits payload must be base64 bytes");
+      bool ok = false;
+      std::string raw = base64_decode(value.get<std::string>(), ok);
+      if (!ok || raw.size() > 8) fail(path, "Bits payload must be at most 64 bits of base64 bytes");
+      uint64_t bits = 0;
+      for (size_t i = raw.size(); i-- > 0;) bits = (bits << 8) | static_cast<unsigned char>(raw[i]); // little-endian
+      return bits;
+    }
+    // Enum, EnumSet, Uuid, Xml, Year, IsoDate/IsoTime/IsoTimestamp, ...: carried as they are.
+  }
+
   if (type == "struct") {
     if (!value.is_object()) fail(path, "struct payload must be a JSON object");
     json out = json::object();
@@ -169,27 +286,29 @@ json render_with_schema(const json& schema, const json& payload, const std::stri
       for (const auto& f : schema["fields"]) {
         std::string fname = f.value("field", "");
         const json& fv = value.contains(fname) ? value[fname] : json();
-        out[fname] = render_with_schema(f, fv, path.empty() ? fname : path + "." + fname);
+        out[fname] = render_with_schema(f, fv, path.empty() ? fname : path + "." + fname, zone_offset_minutes, false);
       }
     }
+    if (!top_level) return out.dump(); // a nested struct goes into a column as JSON text
     return out;
   }
   if (type == "array") {
     if (!value.is_array()) fail(path, "array payload must be a JSON array");
     json out = json::array();
     const json items = schema.value("items", json());
-    for (const auto& item : value) out.push_back(render_with_schema(items, item, path + "[]"));
+    for (const auto& item : value)
+      out.push_back(render_with_schema(items, item, path + "[]", zone_offset_minutes, false));
     return out;
   }
   if (type == "map") {
-    const json keys = schema.value("keys", json()), values = schema.value("values", json());
+    const json values = schema.value("values", json());
     if (value.is_object()) {
       json out = json::object();
       for (auto it = value.begin(); it != value.end(); ++it)
-        out[it.key()] = render_with_schema(values, it.value(), path + "." + it.key());
-      return out;
+        out[it.key()] = render_with_schema(values, it.value(), path + "." + it.key(), zone_offset_minutes, false);
+      return top_level ? out : json(out.dump());
     }
-    if (value.is_array()) return value; // [[k,v],...] form for non-string keys
+    if (value.is_array()) return top_level ? value : json(value.dump()); // [[k,v],...] for non-string keys
     fail(path, "map payload must be an object or an array of pairs");
   }
   if (type == "int8" || type == "int16" || type == "int32" || type == "int64") {

@@ -16,8 +16,13 @@ enum class convert_status { row, skip, error };
 // the text StarRocks parses: Decimal -> exact number, Date -> "YYYY-MM-DD",
 // Time -> "HH:MM:SS.fff", Timestamp -> "YYYY-MM-DD HH:MM:SS.fff" (UTC).
 // Throws std::runtime_error with the Connect error text on invalid data.
+// Debezium semantic types are rendered too: io.debezium.time.* as dates, times and
+// datetimes (zoned ones shifted to `zone_offset_minutes`), VariableScaleDecimal as an exact
+// number, Json as the JSON it carries, Bits as an integer; nested structs and maps become
+// JSON text (StarRocks has no nested row), arrays stay arrays.
 nlohmann::ordered_json render_with_schema(const nlohmann::ordered_json& schema, const nlohmann::ordered_json& payload,
-                                  const std::string& path = "");
+                                          const std::string& path = "", int zone_offset_minutes = 0,
+                                          bool top_level = true);
 
 // Decoding helpers shared with transforms and tests.
 std::string base64_decode(std::string_view in, bool& ok);
@@ -25,6 +30,11 @@ std::string unscaled_to_decimal(const std::string& big_endian_twos_complement, i
 std::string days_to_date(int64_t days);
 std::string millis_to_datetime(int64_t epoch_ms);
 std::string millis_to_time(int64_t ms_of_day);
+// Epoch (or time-of-day) in units of 10^-digits seconds -> text with trimmed fraction.
+std::string units_to_datetime(int64_t value, int digits);
+std::string units_to_time(int64_t value, int digits);
+// ISO-8601 with zone (Debezium ZonedTimestamp) -> "YYYY-MM-DD HH:MM:SS[.f]" in the given zone.
+std::optional<std::string> zoned_to_datetime(const std::string& iso, int zone_offset_minutes);
 
 class record_converter {
 public:

@@ -1,0 +1,59 @@
+#include "protocol/connect/record.h"
+
+#include "protocol/connect/json_converter.h"
+
+namespace starpipe::connect {
+
+bool decode(const conf::converter_spec& spec, const char* data, size_t len, std::optional<schema_and_value>& out,
+            std::string& error) {
+  out.reset();
+  if (data == nullptr) return true; // null bytes: null value
+  std::string_view text(data, len);
+  switch (spec.kind) {
+    case conf::converter_kind::string:
+      out = schema_and_value{json{{"type", "string"}, {"optional", false}}, json(std::string(text))};
+      return true;
+    case conf::converter_kind::byte_array:
+      out = schema_and_value{json{{"type", "bytes"}, {"optional", false}}, json(std::string(text))};
+      return true;
+    case conf::converter_kind::json: break;
+  }
+  json doc = json::parse(text.begin(), text.end(), nullptr, false);
+  if (doc.is_discarded()) {
+    error = "Converting byte[] to Kafka Connect data failed due to serialization error: value is not valid JSON";
+    return false;
+  }
+  if (!spec.schemas_enable) {
+    if (!doc.is_null()) out = schema_and_value{json(), std::move(doc)};
+    return true;
+  }
+  if (!doc.is_object() || doc.size() != 2 || !doc.contains("schema") || !doc.contains("payload")) {
+    error = "JsonConverter with schemas.enable requires \"schema\" and \"payload\" fields and may not contain "
+            "additional fields. If you are trying to deserialize plain JSON data, set schemas.enable=false in your "
+            "converter configuration.";
+    return false;
+  }
+  if (doc["payload"].is_null()) return true; // (schema, null) and the legacy {"schema":null,"payload":null}
+  out = schema_and_value{std::move(doc["schema"]), std::move(doc["payload"])};
+  return true;
+}
+
+std::optional<std::string> render_row(const connect_record& r, const render_options& opt, std::string& error) {
+  error.clear();
+  if (!r.value) return std::nullopt;
+  json row;
+  try {
+    row = render_with_schema(r.value->schema, r.value->value, "", opt.zone_offset_minutes, true);
+  } catch (const std::exception& e) {
+    error = e.what();
+    return std::nullopt;
+  }
+  if (row.is_null()) return std::nullopt;
+  if (!row.is_object()) {
+    error = "value is a " + std::string(row.type_name()) + ", not a struct or map: StarRocks needs one object per row";
+    return std::nullopt;
+  }
+  return row.dump();
+}
+
+} // namespace starpipe::connect

@@ -1,0 +1,106 @@
+#include "protocol/transforms/transform.h"
+
+#include <sstream>
+
+#include "protocol/transforms/add_op_field.h"
+#include "protocol/transforms/extract_new_record_state.h"
+
+namespace starpipe::transforms {
+
+namespace {
+std::vector<std::string> split_list(const std::string& s) {
+  std::vector<std::string> out;
+  std::stringstream ss(s);
+  std::string item;
+  while (std::getline(ss, item, ',')) {
+    size_t b = item.find_first_not_of(" \t"), e = item.find_last_not_of(" \t");
+    if (b != std::string::npos) out.push_back(item.substr(b, e - b + 1));
+  }
+  return out;
+}
+} // namespace
+
+std::vector<transform_spec> read_transform_specs(const conf::properties& p, conf::config_errors& errs) {
+  std::vector<transform_spec> specs;
+  auto list = p.get("transforms");
+  if (!list) return specs;
+  for (const auto& alias : split_list(*list)) {
+    transform_spec s;
+    s.alias = alias;
+    auto type = p.get("transforms." + alias + ".type");
+    if (!type || type->empty()) {
+      errs.add({p.source, "transforms." + alias + ".type", "", "is required for transform alias '" + alias + "'"});
+      continue;
+    }
+    s.type = conf::read_string(p, "transforms." + alias + ".type", "");
+    for (const auto& [k, v] : p.with_prefix("transforms." + alias + "."))
+      if (k != "type") s.options[k] = v;
+    specs.push_back(std::move(s));
+  }
+  return specs;
+}
+
+std::unique_ptr<transform> make_transform(const transform_spec& spec, const conf::properties& p,
+                                          conf::config_errors& errs) {
+  const std::string& t = spec.type;
+  if (t == "com.starrocks.connector.kafka.transforms.AddOpFieldForDebeziumRecord")
+    return make_add_op_field(spec, p, errs);
+  if (t == "io.debezium.transforms.ExtractNewRecordState") return make_extract_new_record_state(spec, p, errs);
+  errs.add(p, "transforms." + spec.alias + ".type",
+           "unknown transform class for alias '" + spec.alias +
+               "'; available: io.debezium.transforms.ExtractNewRecordState, "
+               "com.starrocks.connector.kafka.transforms.AddOpFieldForDebeziumRecord");
+  return nullptr;
+}
+
+std::optional<connect_record> chain::apply(connect_record r) const {
+  std::optional<connect_record> cur = std::move(r);
+  for (const auto& [alias, t] : steps_) {
+    try {
+      cur = t->apply(std::move(*cur));
+    } catch (const std::exception& e) {
+      throw transform_error("transform '" + alias + "': " + e.what());
+    }
+    if (!cur) return std::nullopt;
+  }
+  return cur;
+}
+
+std::shared_ptr<const chain> build_chain(const std::vector<transform_spec>& specs) {
+  auto c = std::make_shared<chain>();
+  conf::properties none;
+  conf::config_errors errs;
+  for (const auto& s : specs) {
+    auto t = make_transform(s, none, errs);
+    if (t) c->add(s.alias, std::move(t));
+  }
+  if (!errs.empty()) throw std::runtime_error(errs.to_string()); // validated before: not reached
+  return c;
+}
+
+bool is_envelope(const connect_record& r) {
+  if (!r.value || !r.value->value.is_object()) return false;
+  const json& v = r.value->value;
+  if (!r.value->schema.is_null()) {
+    const json& s = r.value->schema;
+    std::string name = s.value("name", "");
+    return s.value("type", "") == "struct" && name.size() >= 9 && name.compare(name.size() - 9, 9, ".Envelope") == 0;
+  }
+  // Schemaless (schemas.enable=false): the envelope's shape.
+  return v.contains("op") && v["op"].is_string() && v.contains("source") && (v.contains("after") || v.contains("before"));
+}
+
+std::string envelope_op(const connect_record& r) {
+  const json& v = r.value->value;
+  auto it = v.find("op");
+  return it != v.end() && it->is_string() ? it->get<std::string>() : std::string();
+}
+
+json field_schema(const json& struct_schema, const std::string& field) {
+  if (!struct_schema.is_object() || !struct_schema.contains("fields")) return json();
+  for (const auto& f : struct_schema["fields"])
+    if (f.value("field", "") == field) return f;
+  return json();
+}
+
+} // namespace starpipe::transforms
