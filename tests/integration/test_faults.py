@@ -95,6 +95,21 @@ def test_record_that_is_not_json_stops_the_task_naming_it():
     check(kafka.committed("connect-c", "t", 1) == {0: 3}, "committed up to the bad record, not past it")
 
 
+def test_poison_record_skipped_and_logged_with_tolerance_all():
+    kafka = Kafka({"t": 1})
+    sr = StarRocks(SQL)
+    kafka.produce("t", rows(0, 3) + ["this is not json"] + rows(3, 3))
+    sp = Starpipe(kafka, sr, [{"name": "c", "topics": "t", "starrocks.database.name": "d", "errors.tolerance": "all",
+                               "errors.log.enable": "true", "errors.log.include.messages": "true"}]).start()
+    wait_until(lambda: len(ids(sr)) == 6, 30, "every good row")
+    logs = sp.logs()
+    check("skipped record at topic t, partition 0, offset 3: value is not a JSON object" in logs, "the skip is logged")
+    check("value: this is not json" in logs, "with the message, as errors.log.include.messages asks")
+    check("task FAILED" not in logs, "the task goes on")
+    check(sp.stop() == 0, "exit 0")
+    check(kafka.committed("connect-c", "t", 1) == {0: 7}, "committed past the skipped record")
+
+
 def test_starrocks_down_then_up():
     kafka = Kafka({"t": 1})
     sr = StarRocks(SQL)
@@ -122,4 +137,5 @@ if __name__ == "__main__":
     run_tests([test_http_500_is_retried, test_connection_dropped_before_the_body_is_retried,
                test_connection_dropped_after_commit_is_settled_by_the_label, test_retryable_fail_message_is_retried,
                test_slow_answer_is_waited_for, test_non_retryable_failure_stops_the_task_without_committing_past_it,
-               test_record_that_is_not_json_stops_the_task_naming_it, test_starrocks_down_then_up])
+               test_record_that_is_not_json_stops_the_task_naming_it, test_poison_record_skipped_and_logged_with_tolerance_all,
+               test_starrocks_down_then_up])
