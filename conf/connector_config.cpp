@@ -15,18 +15,6 @@ const std::string& connector_config::table_for(const std::string& topic) const {
 
 namespace {
 
-std::vector<std::string> split_list(const std::string& s) {
-  std::vector<std::string> out;
-  std::stringstream ss(s);
-  std::string item;
-  while (std::getline(ss, item, ',')) {
-    size_t b = 0, e = item.size();
-    while (b < e && std::isspace(static_cast<unsigned char>(item[b]))) ++b;
-    while (e > b && std::isspace(static_cast<unsigned char>(item[e - 1]))) --e;
-    if (e > b) out.push_back(item.substr(b, e - b));
-  }
-  return out;
-}
 
 std::string lower(std::string s) {
   std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return std::tolower(c); });
@@ -84,7 +72,7 @@ connector_config parse_connector_config(const properties& p, const worker_config
   } else if (!has_topics && !has_regex) {
     errs.add({p.source, "topics", "", "Must configure one of topics or topics.regex"});
   } else if (has_topics) {
-    c.topics = split_list(read_string(p, "topics", ""));
+    c.topics = conf::split_list(read_string(p, "topics", ""));
   } else {
     std::string re = read_string(p, "topics.regex", "");
     try {
@@ -97,7 +85,7 @@ connector_config parse_connector_config(const properties& p, const worker_config
 
   if (auto map = p.get("starrocks.topic2table.map"); map && !read_string(p, "starrocks.topic2table.map", "").empty()) {
     static const std::regex table_re(R"(^([_a-zA-Z][_$a-zA-Z0-9]+\.){0,2}[_a-zA-Z][_$a-zA-Z0-9]+$)");
-    for (const auto& entry : split_list(*map)) {
+    for (const auto& entry : conf::split_list(*map)) {
       auto colon = entry.find(':');
       if (colon == std::string::npos || entry.find(':', colon + 1) != std::string::npos || colon == 0 ||
           colon + 1 == entry.size()) {
@@ -115,7 +103,7 @@ connector_config parse_connector_config(const properties& p, const worker_config
   }
 
   if (auto urls = read_required(p, "starrocks.http.url", false, errs)) {
-    for (const auto& u : split_list(*urls)) {
+    for (const auto& u : conf::split_list(*urls)) {
       if (auto n = normalize_fe_url(u))
         c.fe_urls.push_back(*n);
       else

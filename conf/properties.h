@@ -33,6 +33,9 @@ private:
 };
 
 properties parse_properties(const std::string& text, const std::string& source = "<string>");
+
+// "a, b ,c" -> {"a","b","c"}: the comma lists of Kafka Connect keys (topics, transforms, ...).
+std::vector<std::string> split_list(const std::string& s);
 // Throws std::runtime_error naming the file when it cannot be read.
 properties load_properties_file(const std::string& path);
 

@@ -14,20 +14,10 @@ struct added_field {
   std::string name;   // output name, prefix included
 };
 
-std::vector<std::string> split_list(const std::string& s) {
-  std::vector<std::string> out;
-  std::stringstream ss(s);
-  std::string item;
-  while (std::getline(ss, item, ',')) {
-    size_t b = item.find_first_not_of(" \t"), e = item.find_last_not_of(" \t");
-    if (b != std::string::npos) out.push_back(item.substr(b, e - b + 1));
-  }
-  return out;
-}
 
 std::vector<added_field> parse_fields(const std::string& list, const std::string& prefix) {
   std::vector<added_field> out;
-  for (const auto& item : split_list(list)) {
+  for (const auto& item : conf::split_list(list)) {
     auto colon = item.find(':');
     std::string src = item.substr(0, colon);
     std::string name = colon == std::string::npos ? src : item.substr(colon + 1);

@@ -7,24 +7,11 @@
 
 namespace starpipe::transforms {
 
-namespace {
-std::vector<std::string> split_list(const std::string& s) {
-  std::vector<std::string> out;
-  std::stringstream ss(s);
-  std::string item;
-  while (std::getline(ss, item, ',')) {
-    size_t b = item.find_first_not_of(" \t"), e = item.find_last_not_of(" \t");
-    if (b != std::string::npos) out.push_back(item.substr(b, e - b + 1));
-  }
-  return out;
-}
-} // namespace
-
 std::vector<transform_spec> read_transform_specs(const conf::properties& p, conf::config_errors& errs) {
   std::vector<transform_spec> specs;
   auto list = p.get("transforms");
   if (!list) return specs;
-  for (const auto& alias : split_list(*list)) {
+  for (const auto& alias : conf::split_list(*list)) {
     transform_spec s;
     s.alias = alias;
     auto type = p.get("transforms." + alias + ".type");
