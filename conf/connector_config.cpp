@@ -159,7 +159,10 @@ connector_config parse_connector_config(const properties& p, const worker_config
              "CSV loads need each value as a line of text: use org.apache.kafka.connect.storage.StringConverter");
 
   c.transforms = transforms::read_transform_specs(p, errs);
-  for (const auto& spec : c.transforms) transforms::make_transform(spec, p, errs); // validates options
+  for (const auto& spec : c.transforms) { // validates options
+    transforms::make_transform(spec, p, errs);
+    if (spec.predicate) transforms::make_predicate(*spec.predicate, p, errs);
+  }
   c.ignore_deletes = read_bool(p, "sink.ignore.deletes", false, errs);
   if (auto tz = p.get("starrocks.timezone")) {
     static const std::regex offset_re(R"(^([+-])([0-9]{2}):([0-9]{2})$)");

@@ -1,8 +1,10 @@
 #include "protocol/transforms/transform.h"
 
+#include <algorithm>
 #include <sstream>
 
 #include "protocol/transforms/add_op_field.h"
+#include "protocol/transforms/builtin_transforms.h"
 #include "protocol/transforms/extract_new_record_state.h"
 
 namespace starpipe::transforms {
@@ -21,7 +23,22 @@ std::vector<transform_spec> read_transform_specs(const conf::properties& p, conf
     }
     s.type = conf::read_string(p, "transforms." + alias + ".type", "");
     for (const auto& [k, v] : p.with_prefix("transforms." + alias + "."))
-      if (k != "type") s.options[k] = v;
+      if (k != "type" && k != "predicate" && k != "negate") s.options[k] = v;
+    if (auto name = p.get("transforms." + alias + ".predicate"); name && !name->empty()) {
+      auto names = conf::split_list(p.get("predicates").value_or(""));
+      if (std::find(names.begin(), names.end(), *name) == names.end()) {
+        errs.add(p, "transforms." + alias + ".predicate",
+                 "predicate '" + *name + "' of alias '" + alias + "' is not listed in predicates");
+      } else {
+        predicate_spec ps;
+        ps.name = *name;
+        ps.type = conf::read_string(p, "predicates." + *name + ".type", "");
+        for (const auto& [k, v] : p.with_prefix("predicates." + *name + "."))
+          if (k != "type") ps.options[k] = v;
+        s.predicate = ps;
+      }
+    }
+    s.negate = conf::read_bool(p, "transforms." + alias + ".negate", false, errs);
     specs.push_back(std::move(s));
   }
   return specs;
@@ -33,20 +50,24 @@ std::unique_ptr<transform> make_transform(const transform_spec& spec, const conf
   if (t == "com.starrocks.connector.kafka.transforms.AddOpFieldForDebeziumRecord")
     return make_add_op_field(spec, p, errs);
   if (t == "io.debezium.transforms.ExtractNewRecordState") return make_extract_new_record_state(spec, p, errs);
+  if (auto builtin = make_builtin_transform(spec, p, errs)) return builtin;
   errs.add(p, "transforms." + spec.alias + ".type",
            "unknown transform class for alias '" + spec.alias +
                "'; available: io.debezium.transforms.ExtractNewRecordState, "
-               "com.starrocks.connector.kafka.transforms.AddOpFieldForDebeziumRecord");
+               "com.starrocks.connector.kafka.transforms.AddOpFieldForDebeziumRecord and "
+               "org.apache.kafka.connect.transforms.{ReplaceField,InsertField,TimestampConverter,RegexRouter,"
+               "ValueToKey,ExtractField,HoistField,Cast,Filter}");
   return nullptr;
 }
 
 std::optional<connect_record> chain::apply(connect_record r) const {
   std::optional<connect_record> cur = std::move(r);
-  for (const auto& [alias, t] : steps_) {
+  for (const auto& s : steps_) {
+    if (s.when && s.when->test(*cur) == s.negate) continue;
     try {
-      cur = t->apply(std::move(*cur));
+      cur = s.t->apply(std::move(*cur));
     } catch (const std::exception& e) {
-      throw transform_error("transform '" + alias + "': " + e.what());
+      throw transform_error("transform '" + s.alias + "': " + e.what());
     }
     if (!cur) return std::nullopt;
   }
@@ -59,7 +80,9 @@ std::shared_ptr<const chain> build_chain(const std::vector<transform_spec>& spec
   conf::config_errors errs;
   for (const auto& s : specs) {
     auto t = make_transform(s, none, errs);
-    if (t) c->add(s.alias, std::move(t));
+    std::unique_ptr<predicate> when;
+    if (s.predicate) when = make_predicate(*s.predicate, none, errs);
+    if (t) c->add(s.alias, std::move(t), std::move(when), s.negate);
   }
   if (!errs.empty()) throw std::runtime_error(errs.to_string()); // validated before: not reached
   return c;

@@ -29,10 +29,27 @@ public:
   virtual std::optional<connect_record> apply(connect_record r) const = 0;
 };
 
+// A predicate (`predicates=<name>`, `predicates.<name>.type`): TopicNameMatches,
+// RecordIsTombstone, HasHeaderKey. A transform with `predicate` runs only on records it
+// matches (`negate=true`: only on records it does not match).
+struct predicate_spec {
+  std::string name;
+  std::string type;
+  std::map<std::string, std::string> options;
+};
+
 struct transform_spec {
   std::string alias;
   std::string type;
   std::map<std::string, std::string> options; // transforms.<alias>.<key>, without the prefix
+  std::optional<predicate_spec> predicate;
+  bool negate = false;
+};
+
+class predicate {
+public:
+  virtual ~predicate() = default;
+  virtual bool test(const connect_record& r) const = 0;
 };
 
 // Reads `transforms` and `transforms.<alias>.*`; problems go to `errs` naming alias, class and key.
@@ -42,15 +59,28 @@ std::vector<transform_spec> read_transform_specs(const conf::properties& p, conf
 std::unique_ptr<transform> make_transform(const transform_spec& spec, const conf::properties& p,
                                           conf::config_errors& errs);
 
+// Builds a predicate; bad options go to `errs` (key predicates.<name>.<option>).
+std::unique_ptr<predicate> make_predicate(const predicate_spec& spec, const conf::properties& p,
+                                          conf::config_errors& errs);
+
 class chain {
 public:
-  void add(std::string alias, std::unique_ptr<transform> t) { steps_.emplace_back(std::move(alias), std::move(t)); }
+  void add(std::string alias, std::unique_ptr<transform> t, std::unique_ptr<predicate> when = nullptr,
+           bool negate = false) {
+    steps_.push_back(step{std::move(alias), std::move(t), std::move(when), negate});
+  }
   bool empty() const { return steps_.empty(); }
   // Throws transform_error prefixed with the alias that failed.
   std::optional<connect_record> apply(connect_record r) const;
 
 private:
-  std::vector<std::pair<std::string, std::unique_ptr<transform>>> steps_;
+  struct step {
+    std::string alias;
+    std::unique_ptr<transform> t;
+    std::unique_ptr<predicate> when;
+    bool negate = false;
+  };
+  std::vector<step> steps_;
 };
 
 std::shared_ptr<const chain> build_chain(const std::vector<transform_spec>& specs);
