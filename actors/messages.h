@@ -84,6 +84,7 @@ using assigned_atom = caf::atom_constant<caf::atom("assigned")>;
 // A partition has been read to its end for now (sent behind its data, never ahead of it).
 using caught_up_atom = caf::atom_constant<caf::atom("caughtup")>;
 using transform_atom = caf::atom_constant<caf::atom("transform")>;
+using dlq_atom = caf::atom_constant<caf::atom("dlq")>;
 
 } // namespace starpipe
 

@@ -197,9 +197,23 @@ connector_config parse_connector_config(const properties& p, const worker_config
       continue;
     c.warnings.push_back(p.source + ": unknown connector key '" + e.key + "' ignored");
   }
-  if (p.has("errors.deadletterqueue.topic.name") && !read_string(p, "errors.deadletterqueue.topic.name", "").empty())
-    c.warnings.push_back(p.source + ": errors.deadletterqueue.topic.name is not implemented yet: skipped records are "
-                                    "logged (errors.log.enable) but not produced to a dead-letter topic");
+  c.dlq_topic = read_string(p, "errors.deadletterqueue.topic.name", "");
+  c.dlq_context_headers = read_bool(p, "errors.deadletterqueue.context.headers.enable", false, errs);
+  read_long(p, "errors.deadletterqueue.topic.replication.factor", 3, -1, 32767, errs);
+  if (!c.dlq_topic.empty()) {
+    bool consumed = std::find(c.topics.begin(), c.topics.end(), c.dlq_topic) != c.topics.end();
+    if (!consumed && c.topics_regex) {
+      try {
+        consumed = std::regex_match(c.dlq_topic, std::regex(*c.topics_regex));
+      } catch (const std::regex_error&) {
+      }
+    }
+    if (consumed)
+      errs.add(p, "errors.deadletterqueue.topic.name",
+               "The DLQ topic '" + c.dlq_topic + "' may not be included in the list of topics consumed by the connector");
+    if (!c.errors_tolerate_all)
+      c.warnings.push_back(p.source + ": errors.deadletterqueue.topic.name has no effect with errors.tolerance=none");
+  }
 
   if (!errs.empty()) throw config_exception(errs);
   return c;

@@ -43,6 +43,8 @@ struct connector_config {
   bool errors_tolerate_all = false; // errors.tolerance=all
   bool errors_log = false;          // errors.log.enable
   bool errors_log_messages = false; // errors.log.include.messages
+  std::string dlq_topic;            // errors.deadletterqueue.topic.name
+  bool dlq_context_headers = false; // errors.deadletterqueue.context.headers.enable
   std::vector<std::string> warnings;
 
   std::string group_id() const { return "connect-" + name; }

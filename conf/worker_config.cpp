@@ -113,6 +113,7 @@ worker_config parse_worker_config(const properties& p) {
     w.warnings.push_back("plugin.path=" + w.plugin_path +
                          " is accepted and unused: the StarRocks sink and its transforms are built into starpipe");
   w.consumer_settings = translate_client_settings(p, "consumer.", w.warnings, errs);
+  w.producer_settings = translate_client_settings(p, "producer.", w.warnings, errs);
 
   static const std::set<std::string> known = {
       "bootstrap.servers", "key.converter", "value.converter", "key.converter.schemas.enable",

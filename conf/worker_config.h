@@ -34,6 +34,7 @@ struct worker_config {
   // librdkafka consumer settings for every sink consumer (worker `consumer.*`), Java-only
   // keys already translated (sasl.jaas.config -> sasl.username/sasl.password).
   std::map<std::string, std::string> consumer_settings;
+  std::map<std::string, std::string> producer_settings; // producer.*: the dead-letter producer
   std::vector<std::string> warnings; // unknown or no-op keys, logged once at start
 };
 

@@ -3,6 +3,7 @@
 #include <iomanip>
 
 #include "actors/messages.h"
+#include "actors/sinks/dead_letter_queue.h"
 #include "actors/sinks/load_executor.h"
 #include "actors/sinks/stream_load_writer.h"
 #include "actors/sources/kafka_consumer.h"
@@ -151,8 +152,21 @@ caf::behavior supervisor(caf::stateful_actor<supervisor_state>* self, supervisor
   // an eighth for librdkafka's prefetch, an eighth for its fetch responses, and three
   // quarters as credit for records not yet loaded.
   int64_t share = std::max<int64_t>(c.buffer_max_bytes / c.tasks_max, 1 << 20);
+  caf::actor dead_letters;
+  if (!c.dlq_topic.empty() && c.errors_tolerate_all) {
+    dead_letters = sinks::spawn_dead_letter_queue(
+        self->system(), sinks::dead_letter_settings{st.settings.worker->bootstrap_servers,
+                                                    st.settings.worker->producer_settings, c.dlq_topic,
+                                                    c.dlq_context_headers, c.name});
+    self->link_to(dead_letters);
+  }
   for (int i = 0; i < c.tasks_max; ++i) {
-    sources::kafka_consumer_settings ks{st.settings.connector, st.settings.worker, i, share};
+    sources::kafka_consumer_settings ks;
+    ks.connector = st.settings.connector;
+    ks.worker = st.settings.worker;
+    ks.index = i;
+    ks.budget_bytes = share;
+    ks.dead_letters = dead_letters;
     st.consumers.push_back(sources::spawn_kafka_consumer(self->system(), ks, caf::actor_cast<caf::actor>(self)));
   }
   for (const auto& cons : st.consumers) self->monitor(cons);

@@ -103,9 +103,18 @@ void complete_load(self_ptr self, const std::optional<stream_load::load_response
                                      << " rows=" << st.request.rows << " bytes=" << st.request.body->size()
                                      << " ms=" << ms << " label=" << st.request.label << " status=" << how
                                      << (st.attempt > 1 ? " attempts=" + std::to_string(st.attempt) : ""));
-  if (resp && resp->filtered_rows > 0)
-    LOG_WARN("writer", "StarRocks filtered " << resp->filtered_rows << " rows of label " << st.request.label
-                                             << " (within max_filter_ratio); reasons at " << resp->error_url);
+  if (resp && resp->filtered_rows > 0) {
+    // Loaded, but some rows were rejected: say which and why, from StarRocks' error log.
+    std::string head = "StarRocks filtered " + std::to_string(resp->filtered_rows) + " rows of table " +
+                       st.settings.table + ", label " + st.request.label + " (within max_filter_ratio)";
+    if (resp->error_url.empty()) {
+      LOG_WARN("writer", head);
+    } else {
+      self->request(st.executor, caf::infinite, errlog_atom::value, resp->error_url)
+          .then([head](const std::string& log) { LOG_WARN("writer", head << "; reasons:\n" << log); },
+                [head, url = resp->error_url](caf::error&) { LOG_WARN("writer", head << "; reasons at " << url); });
+    }
+  }
   self->send(st.supervisor, loaded_atom::value, st.request_pieces, stats);
   st.in_flight = false;
   st.request_pieces.clear();

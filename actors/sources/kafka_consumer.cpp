@@ -133,7 +133,7 @@ void on_rebalance(rd_kafka_t* rk, rd_kafka_resp_err_t err, rd_kafka_topic_partit
     st.awaiting_first_records = !tps.empty();
     for (const auto& tp : tps) {
       if (st.sources.count(tp)) continue;
-      partition_source_settings ps{st.settings.connector, st.settings.index};
+      partition_source_settings ps{st.settings.connector, st.settings.index, st.settings.dead_letters};
       auto src = spawn_partition_source(self->system(), ps, st.supervisor);
       self->link_to(src);
       st.sources[tp] = src;

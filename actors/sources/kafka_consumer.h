@@ -23,6 +23,7 @@ struct kafka_consumer_settings {
   int index = 0;             // task id
   int64_t budget_bytes = 0;  // this consumer's share of bufferflush.maxbytes
   std::chrono::milliseconds drain_timeout{120000};
+  caf::actor dead_letters; // handed to the partition sources
 };
 
 // Handlers: (poll_atom) internal loop; (credit_atom, int64_t); (commit_atom, offset_map);

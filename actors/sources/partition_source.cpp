@@ -3,6 +3,7 @@
 #include <set>
 
 #include "actors/messages.h"
+#include "actors/sinks/dead_letter_queue.h"
 #include "actors/transforms/transform_stage.h"
 #include "common/log.h"
 #include "protocol/connect/json_converter.h"
@@ -40,20 +41,46 @@ struct batch_output {
   std::map<std::string, table_rows> by_table;
   int64_t last_done = -1;
   std::optional<std::pair<int64_t, std::string>> bad;
+  std::vector<sinks::dead_letter> dead; // skipped records for the dead-letter topic
 };
 
 std::string where(const topic_partition& tp, int64_t offset) {
   return "topic " + tp.topic + ", partition " + std::to_string(tp.partition) + ", offset " + std::to_string(offset);
 }
 
-// A record that cannot become a row: stop (none) or skip and say so (all).
-// Returns true when processing goes on.
+const rd_kafka_message_t* find_message(const record_batch& batch, int64_t offset) {
+  for (auto* m : batch.records->items)
+    if (m->offset == offset) return m;
+  return nullptr;
+}
+
+std::optional<std::string> bytes_of(const void* p, size_t n) {
+  if (!p) return std::nullopt;
+  return std::string(static_cast<const char*>(p), n);
+}
+
+// A record that cannot become a row: stop (none) or skip and say so (all), keeping it for
+// the dead-letter topic when there is one. Returns true when processing goes on.
 bool record_error(self_ptr self, const topic_partition& tp, const rd_kafka_message_t* m, int64_t offset,
-                  const std::string& reason, batch_output& out) {
+                  const std::string& reason, const std::string& stage, const std::string& class_name,
+                  batch_output& out) {
   const auto& c = *self->state.settings.connector;
   if (!c.errors_tolerate_all) {
     out.bad = std::make_pair(offset, reason);
     return false;
+  }
+  if (self->state.settings.dead_letters && m) {
+    sinks::dead_letter d{tp.topic, tp.partition, offset, bytes_of(m->key, m->key_len), bytes_of(m->payload, m->len),
+                         {}, stage, class_name, reason};
+    rd_kafka_headers_t* hdrs = nullptr;
+    if (rd_kafka_message_headers(m, &hdrs) == RD_KAFKA_RESP_ERR_NO_ERROR) {
+      const char* name;
+      const void* value;
+      size_t size;
+      for (size_t i = 0; rd_kafka_header_get_all(hdrs, i, &name, &value, &size) == RD_KAFKA_RESP_ERR_NO_ERROR; ++i)
+        d.headers.emplace_back(name, value ? std::string(static_cast<const char*>(value), size) : std::string());
+    }
+    out.dead.push_back(std::move(d));
   }
   if (c.errors_log) {
     std::string text = "skipped record at " + where(tp, offset) + ": " + reason + " (errors.tolerance=all)";
@@ -65,9 +92,27 @@ bool record_error(self_ptr self, const topic_partition& tp, const rd_kafka_messa
   return true;
 }
 
+void emit_loaded(self_ptr self, const record_batch& batch, batch_output& out);
+
 // Registers the batch with the supervisor, hands each table's rows to its writer, and
-// reports a record that stopped the task.
+// reports a record that stopped the task. Skipped records go to the dead-letter topic
+// first: until Kafka has them, nothing of the batch counts as done.
 void emit(self_ptr self, const record_batch& batch, batch_output& out) {
+  auto& st = self->state;
+  if (out.dead.empty() || !st.settings.dead_letters) return emit_loaded(self, batch, out);
+  auto held = std::make_shared<batch_output>(std::move(out));
+  auto letters = std::move(held->dead);
+  self->request(st.settings.dead_letters, caf::infinite, dlq_atom::value, std::move(letters))
+      .await([self, batch, held](const std::string& error) {
+        if (error.empty()) return emit_loaded(self, batch, *held);
+        self->state.failed = true;
+        self->send(self->state.supervisor, failed_atom::value, batch.tp, batch.records->items.front()->offset,
+                   "dead-letter queue failed for records of " + batch.tp.to_string() + ": " + error +
+                       " (nothing of this batch is committed)");
+      });
+}
+
+void emit_loaded(self_ptr self, const record_batch& batch, batch_output& out) {
   auto& st = self->state;
   uint64_t seq = st.next_seq++;
   int parts = 0;
@@ -117,7 +162,9 @@ void convert_batch(self_ptr self, const record_batch& batch) {
       ++rows.rows;
     } else {
       stream_load::row_encoder::rollback_row(rows.data, mark);
-      if (status == connect::convert_status::error && !record_error(self, batch.tp, m, m->offset, error, out)) break;
+      if (status == connect::convert_status::error &&
+          !record_error(self, batch.tp, m, m->offset, error, "VALUE_CONVERTER", st.settings.connector->value_converter.class_name, out))
+        break;
     }
     out.last_done = m->offset;
   }
@@ -140,9 +187,14 @@ void transform_batch(self_ptr self, const record_batch& batch) {
     rd_kafka_timestamp_type_t tstype;
     r.timestamp = rd_kafka_message_timestamp(m, &tstype);
     std::string error;
-    if (!connect::decode(c.key_converter, static_cast<const char*>(m->key), m->key_len, r.key, error) ||
-        !connect::decode(c.value_converter, static_cast<const char*>(m->payload), m->len, r.value, error)) {
-      if (!record_error(self, batch.tp, m, m->offset, error, *out)) break;
+    if (!connect::decode(c.key_converter, static_cast<const char*>(m->key), m->key_len, r.key, error)) {
+      if (!record_error(self, batch.tp, m, m->offset, "key: " + error, "KEY_CONVERTER", c.key_converter.class_name, *out))
+        break;
+      continue;
+    }
+    if (!connect::decode(c.value_converter, static_cast<const char*>(m->payload), m->len, r.value, error)) {
+      if (!record_error(self, batch.tp, m, m->offset, error, "VALUE_CONVERTER", c.value_converter.class_name, *out))
+        break;
       continue;
     }
     records.push_back(std::move(r));
@@ -157,6 +209,7 @@ void transform_batch(self_ptr self, const record_batch& batch) {
         for (auto& res : results) {
           if (res.offset > stop_at) break;
           std::string error = res.error;
+          const char* stage = error.empty() ? "TASK_PUT" : "TRANSFORMATION";
           if (error.empty() && res.record) {
             auto& r = *res.record;
             bool deleted = r.value && r.value->value.is_object() && r.value->value.contains("__op") &&
@@ -172,7 +225,11 @@ void transform_batch(self_ptr self, const record_batch& batch) {
               }
             }
           }
-          if (!error.empty() && !record_error(self, batch.tp, nullptr, res.offset, error, *out)) break;
+          if (!error.empty() && !record_error(self, batch.tp, find_message(batch, res.offset), res.offset, error, stage,
+                                             stage == std::string("TASK_PUT") ? "com.starrocks.connector.kafka.StarRocksSinkTask"
+                                                                              : "transforms",
+                                             *out))
+            break;
           if (res.offset < stop_at) out->last_done = std::max(out->last_done, res.offset);
         }
         emit(self, batch, *out);

@@ -13,6 +13,7 @@ namespace starpipe::sources {
 struct partition_source_settings {
   std::shared_ptr<const conf::connector_config> connector;
   int owner = 0; // index of the consumer whose credit the batch uses
+  caf::actor dead_letters; // the connector's dead-letter producer, if errors.deadletterqueue.topic.name
 };
 
 // Handlers: (batch_atom, record_batch); (stop_atom) -> bool once everything before it is handed on.

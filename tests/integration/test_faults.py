@@ -83,6 +83,20 @@ def test_non_retryable_failure_stops_the_task_without_committing_past_it():
     check(kafka.committed("connect-c", "t", 1) == {0: 10}, "offset not committed past the failed batch")
 
 
+def test_filtered_rows_within_the_ratio_are_reported_with_reasons():
+    kafka = Kafka({"t": 1})
+    sr = StarRocks(SQL)
+    kafka.produce("t", rows(0, 3) + ['{"id":"x","v":"bad"}'] + rows(3, 6))
+    sp = Starpipe(kafka, sr, [{"name": "c", "topics": "t", "starrocks.database.name": "d",
+                               "sink.properties.max_filter_ratio": "0.2"}]).start()
+    wait_until(lambda: len(ids(sr)) == 9, 30, "the good rows")
+    wait_until(lambda: "reasons:" in sp.logs(), 10, "the filtered-row report")
+    logs = sp.logs()
+    check("StarRocks filtered 1 rows of table t" in logs, "how many")
+    check("NULL value in non-nullable column 'id'" in logs, "why, from the ErrorURL")
+    check(sp.stop() == 0, "exit 0")
+
+
 def test_record_that_is_not_json_stops_the_task_naming_it():
     kafka = Kafka({"t": 1})
     sr = StarRocks(SQL)
@@ -108,6 +122,31 @@ def test_poison_record_skipped_and_logged_with_tolerance_all():
     check("task FAILED" not in logs, "the task goes on")
     check(sp.stop() == 0, "exit 0")
     check(kafka.committed("connect-c", "t", 1) == {0: 7}, "committed past the skipped record")
+
+
+def test_poison_record_goes_to_the_dead_letter_topic_with_context_headers():
+    import subprocess
+    kafka = Kafka({"t": 1, "t-dlq": 1})
+    sr = StarRocks(SQL)
+    kafka.produce("t", rows(0, 2) + ["this is not json"] + rows(2, 2), keys=["k0", "k1", "bad-key", "k3", "k4"])
+    sp = Starpipe(kafka, sr, [{"name": "c", "topics": "t", "starrocks.database.name": "d", "errors.tolerance": "all",
+                               "errors.deadletterqueue.topic.name": "t-dlq",
+                               "errors.deadletterqueue.context.headers.enable": "true"}]).start()
+    wait_until(lambda: len(ids(sr)) == 4, 30, "every good row")
+    out = subprocess.run(["kcat", "-C", "-b", kafka.bootstrap, "-t", "t-dlq", "-J", "-e", "-o", "beginning",
+                          "-X", "fetch.wait.max.ms=10"], capture_output=True, text=True, timeout=30)
+    msgs = [json.loads(line) for line in out.stdout.splitlines() if line.startswith("{")]
+    check(len(msgs) == 1, f"one record in the dead-letter topic: {out.stdout} {out.stderr}")
+    m = msgs[0]
+    check(m["payload"] == "this is not json" and m["key"] == "bad-key", f"original key and value: {m}")
+    h = dict(zip(m["headers"][0::2], m["headers"][1::2]))
+    check(h.get("__connect.errors.topic") == "t" and h.get("__connect.errors.partition") == "0" and
+          h.get("__connect.errors.offset") == "2", f"where it came from: {h}")
+    check(h.get("__connect.errors.connector.name") == "c" and h.get("__connect.errors.stage") == "VALUE_CONVERTER",
+          f"connector and stage: {h}")
+    check("not a JSON object" in h.get("__connect.errors.exception.message", ""), f"why: {h}")
+    check(sp.stop() == 0, "exit 0")
+    check(kafka.committed("connect-c", "t", 1) == {0: 5}, "committed past the dead-lettered record")
 
 
 def test_starrocks_down_then_up():
@@ -137,5 +176,6 @@ if __name__ == "__main__":
     run_tests([test_http_500_is_retried, test_connection_dropped_before_the_body_is_retried,
                test_connection_dropped_after_commit_is_settled_by_the_label, test_retryable_fail_message_is_retried,
                test_slow_answer_is_waited_for, test_non_retryable_failure_stops_the_task_without_committing_past_it,
+               test_filtered_rows_within_the_ratio_are_reported_with_reasons,
                test_record_that_is_not_json_stops_the_task_naming_it, test_poison_record_skipped_and_logged_with_tolerance_all,
-               test_starrocks_down_then_up])
+               test_poison_record_goes_to_the_dead_letter_topic_with_context_headers, test_starrocks_down_then_up])
