@@ -164,14 +164,13 @@ connector_config parse_connector_config(const properties& p, const worker_config
     if (spec.predicate) transforms::make_predicate(*spec.predicate, p, errs);
   }
   c.ignore_deletes = read_bool(p, "sink.ignore.deletes", false, errs);
-  if (auto tz = p.get("starrocks.timezone")) {
-    static const std::regex offset_re(R"(^([+-])([0-9]{2}):([0-9]{2})$)");
-    std::string z = read_string(p, "starrocks.timezone", "UTC");
-    std::smatch m;
-    if (z == "UTC" || z == "Z" || z == "GMT") c.zone_offset_minutes = 0;
-    else if (std::regex_match(z, m, offset_re))
-      c.zone_offset_minutes = (std::stoi(m[2]) * 60 + std::stoi(m[3])) * (m[1] == "-" ? -1 : 1);
-    else errs.add(p, "starrocks.timezone", "must be UTC or an offset like +08:00");
+  {
+    std::string tz_error;
+    c.zone = connect::time_zone::load(read_string(p, "starrocks.timezone", "UTC"), tz_error);
+    if (!c.zone) {
+      errs.add(p, "starrocks.timezone", "must be UTC, an offset like +08:00 or a tz database name like Asia/Shanghai: " + tz_error);
+      c.zone = connect::time_zone::utc();
+    }
   }
   std::string tolerance = read_string(p, "errors.tolerance", "none");
   if (tolerance == "all") c.errors_tolerate_all = true;

@@ -9,6 +9,7 @@
 
 #include "conf/config_errors.h"
 #include "conf/worker_config.h"
+#include "protocol/connect/time_zone.h"
 #include "protocol/transforms/transform.h"
 
 namespace starpipe::conf {
@@ -39,7 +40,7 @@ struct connector_config {
   std::map<std::string, std::string> consumer_overrides; // consumer.override.*
   std::vector<transforms::transform_spec> transforms;   // validated; built per partition
   bool ignore_deletes = false;      // sink.ignore.deletes: rows with __op=1 are not loaded
-  int zone_offset_minutes = 0;      // starrocks.timezone: zone for zoned timestamps
+  std::shared_ptr<const connect::time_zone> zone; // starrocks.timezone: zone for zoned timestamps
   bool errors_tolerate_all = false; // errors.tolerance=all
   bool errors_log = false;          // errors.log.enable
   bool errors_log_messages = false; // errors.log.include.messages

@@ -205,7 +205,7 @@ void transform_batch(self_ptr self, const record_batch& batch) {
       .await([self, batch, out, stop_at](std::vector<transform_actors::stage_result>& results) {
         auto& st = self->state;
         const auto& c = *st.settings.connector;
-        connect::render_options opts{c.zone_offset_minutes};
+        connect::render_options opts{c.zone.get()};
         for (auto& res : results) {
           if (res.offset > stop_at) break;
           std::string error = res.error;

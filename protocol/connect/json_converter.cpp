@@ -137,7 +137,7 @@ std::string units_to_time(int64_t value, int digits) {
   return dt.substr(11); // time of day since 1970-01-01
 }
 
-std::optional<std::string> zoned_to_datetime(const std::string& iso, int zone_offset_minutes) {
+std::optional<std::string> zoned_to_datetime(const std::string& iso, const time_zone* zone) {
   int y, mo, d, h, mi, sec;
   char sep;
   int consumed = 0;
@@ -171,7 +171,8 @@ std::optional<std::string> zoned_to_datetime(const std::string& iso, int zone_of
   tm.tm_hour = h;
   tm.tm_min = mi;
   tm.tm_sec = sec;
-  int64_t epoch = static_cast<int64_t>(timegm(&tm)) - offset * 60 + zone_offset_minutes * 60;
+  int64_t utc = static_cast<int64_t>(timegm(&tm)) - offset * 60;
+  int64_t epoch = utc + (zone ? zone->offset_at(utc) : 0);
   std::string out = units_to_datetime(epoch, 0);
   if (frac.size() > 6) frac.resize(6);
   while (!frac.empty() && frac.back() == '0') frac.pop_back();
@@ -193,7 +194,7 @@ std::string upper_type(const json& schema) {
 
 } // namespace
 
-json render_with_schema(const json& schema, const json& payload, const std::string& path, int zone_offset_minutes,
+json render_with_schema(const json& schema, const json& payload, const std::string& path, const time_zone* zone,
                         bool top_level) {
   if (schema.is_null()) { // schemaless: nested objects become JSON text below the top level
     if (!top_level && payload.is_object()) return payload.dump();
@@ -250,7 +251,7 @@ json render_with_schema(const json& schema, const json& payload, const std::stri
     if (name == "io.debezium.time.NanoTime") return units_to_time(int_of("NanoTime"), 9);
     if (name == "io.debezium.time.ZonedTimestamp") {
       if (!value.is_string()) fail(path, "ZonedTimestamp payload must be a string");
-      auto dt = zoned_to_datetime(value.get<std::string>(), zone_offset_minutes);
+      auto dt = zoned_to_datetime(value.get<std::string>(), zone);
       if (!dt) fail(path, "ZonedTimestamp '" + value.get<std::string>() + "' is not ISO-8601");
       return *dt;
     }
@@ -286,7 +287,7 @@ json render_with_schema(const json& schema, const json& payload, const std::stri
       for (const auto& f : schema["fields"]) {
         std::string fname = f.value("field", "");
         const json& fv = value.contains(fname) ? value[fname] : json();
-        out[fname] = render_with_schema(f, fv, path.empty() ? fname : path + "." + fname, zone_offset_minutes, false);
+        out[fname] = render_with_schema(f, fv, path.empty() ? fname : path + "." + fname, zone, false);
       }
     }
     if (!top_level) return out.dump(); // a nested struct goes into a column as JSON text
@@ -297,7 +298,7 @@ json render_with_schema(const json& schema, const json& payload, const std::stri
     json out = json::array();
     const json items = schema.value("items", json());
     for (const auto& item : value)
-      out.push_back(render_with_schema(items, item, path + "[]", zone_offset_minutes, false));
+      out.push_back(render_with_schema(items, item, path + "[]", zone, false));
     return out;
   }
   if (type == "map") {
@@ -305,7 +306,7 @@ json render_with_schema(const json& schema, const json& payload, const std::stri
     if (value.is_object()) {
       json out = json::object();
       for (auto it = value.begin(); it != value.end(); ++it)
-        out[it.key()] = render_with_schema(values, it.value(), path + "." + it.key(), zone_offset_minutes, false);
+        out[it.key()] = render_with_schema(values, it.value(), path + "." + it.key(), zone, false);
       return top_level ? out : json(out.dump());
     }
     if (value.is_array()) return top_level ? value : json(value.dump()); // [[k,v],...] for non-string keys

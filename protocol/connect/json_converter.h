@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "conf/connector_config.h"
+#include "protocol/connect/time_zone.h"
 
 namespace starpipe::connect {
 
@@ -17,11 +18,11 @@ enum class convert_status { row, skip, error };
 // Time -> "HH:MM:SS.fff", Timestamp -> "YYYY-MM-DD HH:MM:SS.fff" (UTC).
 // Throws std::runtime_error with the Connect error text on invalid data.
 // Debezium semantic types are rendered too: io.debezium.time.* as dates, times and
-// datetimes (zoned ones shifted to `zone_offset_minutes`), VariableScaleDecimal as an exact
+// datetimes (zoned ones shifted to `zone`, UTC when null), VariableScaleDecimal as an exact
 // number, Json as the JSON it carries, Bits as an integer; nested structs and maps become
 // JSON text (StarRocks has no nested row), arrays stay arrays.
 nlohmann::ordered_json render_with_schema(const nlohmann::ordered_json& schema, const nlohmann::ordered_json& payload,
-                                          const std::string& path = "", int zone_offset_minutes = 0,
+                                          const std::string& path = "", const time_zone* zone = nullptr,
                                           bool top_level = true);
 
 // Decoding helpers shared with transforms and tests.
@@ -34,7 +35,7 @@ std::string millis_to_time(int64_t ms_of_day);
 std::string units_to_datetime(int64_t value, int digits);
 std::string units_to_time(int64_t value, int digits);
 // ISO-8601 with zone (Debezium ZonedTimestamp) -> "YYYY-MM-DD HH:MM:SS[.f]" in the given zone.
-std::optional<std::string> zoned_to_datetime(const std::string& iso, int zone_offset_minutes);
+std::optional<std::string> zoned_to_datetime(const std::string& iso, const time_zone* zone);
 
 class record_converter {
 public:

@@ -1,6 +1,7 @@
 #include "protocol/connect/record.h"
 
 #include "protocol/connect/json_converter.h"
+#include "protocol/connect/time_zone.h"
 
 namespace starpipe::connect {
 
@@ -43,7 +44,7 @@ std::optional<std::string> render_row(const connect_record& r, const render_opti
   if (!r.value) return std::nullopt;
   json row;
   try {
-    row = render_with_schema(r.value->schema, r.value->value, "", opt.zone_offset_minutes, true);
+    row = render_with_schema(r.value->schema, r.value->value, "", opt.zone, true);
   } catch (const std::exception& e) {
     error = e.what();
     return std::nullopt;

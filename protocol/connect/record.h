@@ -38,7 +38,7 @@ bool decode(const conf::converter_spec& spec, const char* data, size_t len, std:
 
 // Rendering options for rows.
 struct render_options {
-  int zone_offset_minutes = 0; // the zone zoned timestamps are rendered in (UTC by default)
+  const class time_zone* zone = nullptr; // the zone zoned timestamps are rendered in (UTC when null)
 };
 
 // A record value as one StarRocks JSON row (an object). nullopt with empty error: no row

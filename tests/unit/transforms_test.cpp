@@ -206,8 +206,19 @@ TEST_CASE("rendering: Debezium and Connect types as StarRocks parses them") {
   CHECK(en["c2"] == "a,b,c");
   CHECK(connect::units_to_datetime(1700000000123456, 6) == "2023-11-14 22:13:20.123456");
   CHECK(connect::units_to_time(3723000000000, 9) == "01:02:03");
-  CHECK(connect::zoned_to_datetime("2018-06-20T13:37:03Z", 8 * 60) == "2018-06-20 21:37:03");
-  CHECK(connect::zoned_to_datetime("2018-06-20T13:37:03.5+02:00", 0) == "2018-06-20 11:37:03.5");
+  std::string err;
+  auto shanghai = connect::time_zone::load("Asia/Shanghai", err);
+  REQUIRE_MESSAGE(shanghai, err);
+  CHECK(connect::zoned_to_datetime("2018-06-20T13:37:03Z", shanghai.get()) == "2018-06-20 21:37:03");
+  CHECK(connect::zoned_to_datetime("2018-06-20T13:37:03.5+02:00", nullptr) == "2018-06-20 11:37:03.5");
+  auto berlin = connect::time_zone::load("Europe/Berlin", err);
+  REQUIRE_MESSAGE(berlin, err);
+  CHECK(connect::zoned_to_datetime("2024-01-15T12:00:00Z", berlin.get()) == "2024-01-15 13:00:00"); // CET
+  CHECK(connect::zoned_to_datetime("2024-07-15T12:00:00Z", berlin.get()) == "2024-07-15 14:00:00"); // CEST
+  auto fixed = connect::time_zone::load("-05:30", err);
+  CHECK(connect::zoned_to_datetime("2024-07-15T12:00:00Z", fixed.get()) == "2024-07-15 06:30:00");
+  CHECK_FALSE(connect::time_zone::load("Mars/Olympus", err));
+  CHECK(err.find("unknown time zone") != std::string::npos);
 }
 
 TEST_CASE("transform config errors name the alias, the class and the key") {
