@@ -160,6 +160,9 @@ std::unique_ptr<transform> make_extract_new_record_state(const transform_spec& s
       "drop.fields.keep.schema.compatible", "replace.null.with.default", "predicate", "negate"};
   for (const auto& [k, v] : spec.options)
     if (!known.count(k)) bad(k, "unknown option");
+  // Accepted by Debezium but not implemented here: refuse rather than ignore.
+  for (const char* k : {"drop.fields.header.name", "drop.fields.from.key", "drop.fields.keep.schema.compatible"})
+    if (spec.options.count(k)) bad(k, "is not supported by starpipe yet");
 
   if (auto m = opt("delete.tombstone.handling.mode")) {
     if (*m == "drop") t->handling = mode::drop;

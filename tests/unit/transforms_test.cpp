@@ -227,6 +227,7 @@ TEST_CASE("transform config errors name the alias, the class and the key") {
   auto p = conf::parse_properties("transforms=unwrap,x,y\n"
                                   "transforms.unwrap.type=io.debezium.transforms.ExtractNewRecordState\n"
                                   "transforms.unwrap.delete.tombstone.handling.mode=sometimes\n"
+                                  "transforms.unwrap.drop.fields.header.name=h\n"
                                   "transforms.x.type=com.example.Nope\n",
                                   "sink.properties");
   conf::config_errors errs;
@@ -237,6 +238,7 @@ TEST_CASE("transform config errors name the alias, the class and the key") {
   CHECK(e.find("alias 'unwrap', io.debezium.transforms.ExtractNewRecordState") != std::string::npos);
   CHECK(e.find("transforms.x.type='com.example.Nope': unknown transform class for alias 'x'") != std::string::npos);
   CHECK(e.find("transforms.y.type") != std::string::npos);
+  CHECK(e.find("transforms.unwrap.drop.fields.header.name='h': is not supported by starpipe yet") != std::string::npos);
 }
 
 TEST_CASE("every Debezium fixture through the documentation's chain") {
