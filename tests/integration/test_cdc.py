@@ -100,7 +100,7 @@ def table(sr):
     return sorted(sr.rows("test", "customers"))
 
 
-def run_scenario(schemas, drop_tombstones="true"):
+def run_scenario(schemas, drop_tombstones="true", ignore_deletes=False):
     kafka = Kafka({TOPIC: 1})
     sr = StarRocks(SQL, user="root", password="StarRocks@123")
     d = tempfile.mkdtemp()
@@ -129,6 +129,8 @@ def run_scenario(schemas, drop_tombstones="true"):
         "transforms.unwrap.type": "io.debezium.transforms.ExtractNewRecordState",
         "transforms.unwrap.drop.tombstones": drop_tombstones,
         "transforms.unwrap.delete.handling.mode": "rewrite"}}
+    if ignore_deletes:
+        sink["config"]["sink.ignore.deletes"] = "true"
     with open(os.path.join(d, "sr-sink.properties"), "w") as f:
         json.dump(sink, f, indent=4)
     log_path = os.path.join(d, "starpipe.log")
@@ -150,7 +152,12 @@ def run_scenario(schemas, drop_tombstones="true"):
     # DELETE FROM customers WHERE id=1, then Debezium's tombstone for the key
     produce(kafka, schemas, 1, event("d", row(1, None, None, None), None))
     produce(kafka, schemas, 1, None)
-    wait_until(lambda: table(sr) == [["2", "b", "b", "c@c.com"]], 30, "the guide's table after DELETE")
+    if ignore_deletes:  # history is kept: the delete is consumed and committed, row 1 stays
+        wait_until(lambda: kafka.committed("connect-starrocks-kafka-connector", TOPIC, 1) == {0: 6}, 30,
+                   "the delete consumed")
+        check(table(sr) == [["1", "a", "a", "c@c.com"], ["2", "b", "b", "c@c.com"]], f"history kept: {table(sr)}")
+    else:
+        wait_until(lambda: table(sr) == [["2", "b", "b", "c@c.com"]], 30, "the guide's table after DELETE")
     print("  " + sr.text("test", "customers").replace("\n", "\n  ").rstrip())
     p.send_signal(15)
     check(p.wait(60) == 0, "exit 0")
@@ -172,6 +179,10 @@ def test_guide_scenario_keeping_tombstones():
     run_scenario(schemas=True, drop_tombstones="false")
 
 
+def test_guide_scenario_ignoring_deletes():
+    run_scenario(schemas=True, ignore_deletes=True)
+
+
 if __name__ == "__main__":
     run_tests([test_guide_scenario_with_schemas, test_guide_scenario_with_schemas_off,
-               test_guide_scenario_keeping_tombstones])
+               test_guide_scenario_keeping_tombstones, test_guide_scenario_ignoring_deletes])
