@@ -17,8 +17,8 @@ using connect::json;
 namespace {
 
 std::string fixture_text(const std::string& name) {
-  std::ifstream in(STARPIPE_SOURCE_DIR "/../shared/fixtures/debezium/" + name);
-  REQUIRE_MESSAGE(in.good(), "fixture " << name);
+  std::ifstream in(STARPIPE_FIXTURES_DIR "/" + name);
+  REQUIRE_MESSAGE(in.good(), "fixture " << name << " not found in " STARPIPE_FIXTURES_DIR);
   std::stringstream ss;
   ss << in.rdbuf();
   return ss.str();
