@@ -58,6 +58,7 @@ connector_config parse_connector_config(const properties& p, const worker_config
   connector_config c;
   config_errors errs;
 
+  for (const auto& e : p.entries()) c.raw[e.key] = e.value;
   if (auto v = read_required(p, "name", false, errs)) c.name = *v;
   if (auto v = read_required(p, "connector.class", false, errs)) {
     c.connector_class = *v;

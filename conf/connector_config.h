@@ -47,6 +47,7 @@ struct connector_config {
   std::string dlq_topic;            // errors.deadletterqueue.topic.name
   bool dlq_context_headers = false; // errors.deadletterqueue.context.headers.enable
   std::vector<std::string> warnings;
+  std::map<std::string, std::string> raw; // every key as given, for GET /connectors/{name}/config
 
   std::string group_id() const { return "connect-" + name; }
   // The target table of a topic: the map entry, or the topic's own name.

@@ -112,6 +112,22 @@ worker_config parse_worker_config(const properties& p) {
   if (!w.plugin_path.empty())
     w.warnings.push_back("plugin.path=" + w.plugin_path +
                          " is accepted and unused: the StarRocks sink and its transforms are built into starpipe");
+  {
+    static const std::regex listener_re(R"(^\s*http://([^:/\s]*):([0-9]{1,5})/?\s*$)");
+    std::string listeners = read_string(p, "listeners", "http://127.0.0.1:8083");
+    std::string first = listeners.substr(0, listeners.find(','));
+    std::smatch m;
+    if (!std::regex_match(first, m, listener_re) || std::stol(m[2]) > 65535) {
+      errs.add(p, "listeners", "must be http://host:port with a port in [0, 65535] (https listeners are not supported yet)");
+    } else {
+      w.rest_host = m[1].length() ? std::string(m[1]) : "0.0.0.0";
+      if (w.rest_host == "localhost") w.rest_host = "127.0.0.1";
+      w.rest_port = static_cast<unsigned short>(std::stol(m[2]));
+    }
+    std::string host = read_string(p, "rest.advertised.host.name", w.rest_host == "0.0.0.0" ? "127.0.0.1" : w.rest_host);
+    int64_t port = read_long(p, "rest.advertised.port", w.rest_port, 0, 65535, errs);
+    w.worker_id = host + ":" + std::to_string(port);
+  }
   w.consumer_settings = translate_client_settings(p, "consumer.", w.warnings, errs);
   w.producer_settings = translate_client_settings(p, "producer.", w.warnings, errs);
 

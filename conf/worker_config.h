@@ -31,6 +31,9 @@ struct worker_config {
   int64_t task_shutdown_graceful_timeout_ms = 5000;
   std::string offset_storage_file; // accepted; sink offsets live in the consumer group
   std::string plugin_path;         // accepted; everything is built in
+  std::string rest_host = "127.0.0.1"; // from `listeners` (default http://127.0.0.1:8083)
+  unsigned short rest_port = 8083;
+  std::string worker_id;               // rest.advertised.host.name:port, or the listener's
   // librdkafka consumer settings for every sink consumer (worker `consumer.*`), Java-only
   // keys already translated (sasl.jaas.config -> sasl.username/sasl.password).
   std::map<std::string, std::string> consumer_settings;

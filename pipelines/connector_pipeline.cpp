@@ -5,8 +5,9 @@
 namespace starpipe::pipelines {
 
 caf::actor start_connector(caf::actor_system& sys, std::shared_ptr<const conf::connector_config> connector,
-                           std::shared_ptr<const conf::worker_config> worker) {
+                           std::shared_ptr<const conf::worker_config> worker, std::shared_ptr<connector_registry> registry) {
   checkpoint::supervisor_settings s;
+  s.registry = std::move(registry);
   s.connector = std::move(connector);
   s.worker = std::move(worker);
   return checkpoint::spawn_supervisor(sys, s);

@@ -13,6 +13,7 @@
 #include "conf/connector_config.h"
 #include "conf/worker_config.h"
 #include "pipelines/connector_pipeline.h"
+#include "pipelines/rest_server.h"
 
 namespace starpipe::pipelines {
 
@@ -75,6 +76,18 @@ int run_standalone(const std::string& worker_file, const std::vector<std::string
   sigaddset(&signals, SIGINT);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
+  // The REST API first: a worker that cannot listen does not start, as in Kafka Connect.
+  auto registry = std::make_shared<connector_registry>();
+  std::unique_ptr<rest_server> rest;
+  try {
+    rest = std::make_unique<rest_server>(cfg.worker->rest_host, cfg.worker->rest_port, registry, cfg.worker->worker_id);
+  } catch (const std::exception& e) {
+    LOG_ERROR("standalone", "REST API (listeners): " << e.what());
+    return 1;
+  }
+  LOG_INFO("standalone", "REST API on http://" << cfg.worker->rest_host << ":" << rest->port()
+                                                << " (read-only in standalone mode; GET /metrics for Prometheus)");
+
   caf::actor_system_config sys_cfg;
   sys_cfg.set("logger.verbosity", caf::atom("quiet"));
   sys_cfg.set("logger.console", caf::atom("none"));
@@ -86,7 +99,7 @@ int run_standalone(const std::string& worker_file, const std::vector<std::string
   std::vector<caf::actor> supervisors;
   for (const auto& c : cfg.connectors) {
     LOG_INFO("standalone", describe(*c));
-    supervisors.push_back(start_connector(sys, c, cfg.worker));
+    supervisors.push_back(start_connector(sys, c, cfg.worker, registry));
   }
 
   int sig = 0;

@@ -1,6 +1,7 @@
 #include "actors/checkpoint/supervisor.h"
 
 #include <iomanip>
+#include <set>
 
 #include "actors/messages.h"
 #include "actors/sinks/dead_letter_queue.h"
@@ -23,6 +24,7 @@ struct supervisor_state {
   std::string failure;
   bool stopping = false;
   bool flushing_for_pressure = false;
+  std::set<std::string> topics_seen;
   // progress
   int64_t rows_total = 0, bytes_total = 0, loads_total = 0, filtered_total = 0;
   int64_t rows_at_last_report = 0;
@@ -73,11 +75,23 @@ void commit_checkpoint(self_ptr self) {
     self->request(c, caf::infinite, commit_atom::value, advanced).then([](bool) {}, [](caf::error&) {});
 }
 
+template <class F>
+void publish(self_ptr self, F&& f) {
+  auto& st = self->state;
+  if (st.settings.registry) st.settings.registry->update(st.settings.connector->name, std::forward<F>(f));
+}
+
 void fail_task(self_ptr self, const std::string& reason) {
   auto& st = self->state;
   if (st.failed) return;
   st.failed = true;
   st.failure = reason;
+  publish(self, [&](pipelines::connector_view& v) {
+    for (auto& t : v.tasks) {
+      t.state = "FAILED";
+      t.trace = "org.apache.kafka.connect.errors.ConnectException: " + reason;
+    }
+  });
   LOG_ERROR("supervisor", "connector " << st.settings.connector->name
                                        << " task FAILED; it stops consuming, commits the offsets of everything "
                                           "loaded before the failure and waits for a restart. Cause: "
@@ -169,6 +183,14 @@ caf::behavior supervisor(caf::stateful_actor<supervisor_state>* self, supervisor
     ks.dead_letters = dead_letters;
     st.consumers.push_back(sources::spawn_kafka_consumer(self->system(), ks, caf::actor_cast<caf::actor>(self)));
   }
+  if (st.settings.registry) {
+    pipelines::connector_view v;
+    v.name = c.name;
+    v.config = c.raw;
+    v.state = "RUNNING";
+    for (int i = 0; i < c.tasks_max; ++i) v.tasks.push_back({i, "RUNNING", ""});
+    st.settings.registry->put(std::move(v));
+  }
   for (const auto& cons : st.consumers) self->monitor(cons);
   // CAF's defaults answer a stray message with an error that kills the sender; a pipeline
   // logs it instead.
@@ -197,7 +219,10 @@ caf::behavior supervisor(caf::stateful_actor<supervisor_state>* self, supervisor
   return {
       [self](register_atom, const topic_partition& tp, uint64_t seq, int64_t last_offset, int parts, int64_t bytes,
              int owner) {
-        self->state.tracker.register_batch(tp, seq, last_offset, parts, bytes, owner);
+        auto& st = self->state;
+        st.tracker.register_batch(tp, seq, last_offset, parts, bytes, owner);
+        if (st.topics_seen.insert(tp.topic).second)
+          publish(self, [&](pipelines::connector_view& v) { v.topics.insert(tp.topic); });
         give_back_credit(self);
       },
       [self](loaded_atom, const std::vector<piece_id>& pieces, const load_stats& stats) {
@@ -208,6 +233,14 @@ caf::behavior supervisor(caf::stateful_actor<supervisor_state>* self, supervisor
         st.filtered_total += stats.filtered_rows;
         ++st.loads_total;
         give_back_credit(self);
+        publish(self, [&](pipelines::connector_view& v) {
+          v.metrics.total_flush_bytes += stats.bytes;
+          v.metrics.total_flush_rows += stats.rows;
+          v.metrics.total_flush_succeeded_times += 1;
+          v.metrics.total_filtered_rows += stats.filtered_rows;
+          v.metrics.last_load_latency_ms = stats.millis;
+          v.metrics.buffered_bytes = st.tracker.outstanding_bytes();
+        });
         if (!st.stopping) {
           auto advanced = st.tracker.take_advanced();
           if (!advanced.empty())
@@ -217,6 +250,7 @@ caf::behavior supervisor(caf::stateful_actor<supervisor_state>* self, supervisor
       [self](failed_atom, const std::string& table, const std::string& reason, const std::vector<piece_id>& pieces) {
         auto& st = self->state;
         for (const auto& p : pieces) st.tracker.fail(p.tp, p.seq, reason);
+        publish(self, [](pipelines::connector_view& v) { v.metrics.total_flush_failed_times += 1; });
         fail_task(self, "loading table " + table + " failed: " + reason);
       },
       [self](failed_atom, const topic_partition&, int64_t, const std::string& reason) { fail_task(self, reason); },
@@ -243,7 +277,16 @@ caf::behavior supervisor(caf::stateful_actor<supervisor_state>* self, supervisor
         st.flushing_for_pressure = true;
         flush_all(self, [self](bool) { self->state.flushing_for_pressure = false; });
       },
-      [self](lag_atom, int index, int64_t lag) { self->state.lag[index] = lag; },
+      [self](lag_atom, int index, int64_t lag) {
+        auto& st = self->state;
+        st.lag[index] = lag;
+        int64_t total = 0;
+        for (const auto& [i, l] : st.lag) total += l;
+        publish(self, [&](pipelines::connector_view& v) {
+          v.metrics.consumer_lag = total;
+          v.metrics.buffered_bytes = st.tracker.outstanding_bytes();
+        });
+      },
       [self](commit_atom) {
         auto& st = self->state;
         if (st.stopping) return;

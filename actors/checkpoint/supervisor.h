@@ -9,6 +9,7 @@
 #include <memory>
 
 #include "conf/connector_config.h"
+#include "common/connector_registry.h"
 #include "conf/worker_config.h"
 
 namespace starpipe::checkpoint {
@@ -18,6 +19,7 @@ struct supervisor_settings {
   std::shared_ptr<const conf::worker_config> worker;
   std::chrono::milliseconds progress_interval{5000};
   std::chrono::milliseconds writer_tick{100};
+  std::shared_ptr<pipelines::connector_registry> registry; // what the REST API shows; may be null
 };
 
 // Handlers (besides those the other actors use): (shutdown_atom) -> bool once consumers

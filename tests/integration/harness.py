@@ -165,13 +165,15 @@ class Starpipe:
     def __init__(self, kafka, starrocks, connectors, worker_extra="", log_level="info"):
         """connectors: list of dicts of connector keys; the FE address and Kafka are filled in."""
         self.dir = tempfile.mkdtemp(prefix="starpipe-")
+        self.rest_port = free_port()
         self.worker = os.path.join(self.dir, "worker.properties")
         with open(self.worker, "w") as f:
             f.write(f"bootstrap.servers={kafka.bootstrap}\n"
                     "key.converter=org.apache.kafka.connect.storage.StringConverter\n"
                     "value.converter=org.apache.kafka.connect.json.JsonConverter\n"
                     "value.converter.schemas.enable=false\n"
-                    "offset.flush.interval.ms=1000\n" + worker_extra)
+                    "offset.flush.interval.ms=1000\n"
+                    f"listeners=http://127.0.0.1:{self.rest_port}\n" + worker_extra)
         self.files = []
         for i, c in enumerate(connectors):
             path = os.path.join(self.dir, f"connector{i}.properties")

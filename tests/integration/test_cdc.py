@@ -8,7 +8,7 @@ import os
 import subprocess
 import tempfile
 
-from harness import BIN, Kafka, StarRocks, _procs, check, run_tests, wait_until
+from harness import BIN, Kafka, StarRocks, _procs, check, free_port, run_tests, wait_until
 
 TOPIC = "test.public.customers"
 SQL = """
@@ -111,7 +111,8 @@ def run_scenario(schemas, drop_tombstones="true", ignore_deletes=False):
                 "value.converter=org.apache.kafka.connect.json.JsonConverter\n"
                 "key.converter.schemas.enable=true\n"
                 f"value.converter.schemas.enable={'true' if schemas else 'false'}\n"
-                "plugin.path=/path/to/kafka_2.13-3.7.0/plugins\noffset.flush.interval.ms=10000\n")
+                "plugin.path=/path/to/kafka_2.13-3.7.0/plugins\noffset.flush.interval.ms=10000\n"
+                f"listeners=http://127.0.0.1:{free_port()}\n")
     # The guide's sr-sink.properties (JSON content), with this machine's FE address.
     sink = {"name": "starrocks-kafka-connector", "config": {
         "connector.class": "com.starrocks.connector.kafka.StarRocksSinkConnector",

@@ -5,7 +5,7 @@ import shutil
 import subprocess
 import tempfile
 
-from harness import BIN, Kafka, StarRocks, check, run_tests, wait_until, _procs
+from harness import BIN, Kafka, StarRocks, check, free_port, run_tests, wait_until, _procs
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 DOC_ROWS = ['{"id":1,"city":"New York"}', '{"id":2,"city":"Los Angeles"}', '{"id":3,"city":"Chicago"}']
@@ -19,7 +19,7 @@ def test_documentation_example():
     d = tempfile.mkdtemp()
     # The documentation's files; only the addresses differ.
     worker = open(os.path.join(ROOT, "conf/examples/connect-standalone.properties")).read()
-    worker = worker.replace("127.0.0.1:9092", kafka.bootstrap)
+    worker = worker.replace("127.0.0.1:9092", kafka.bootstrap) + f"listeners=http://127.0.0.1:{free_port()}\n"
     sink = open(os.path.join(ROOT, "conf/examples/connect-StarRocks-sink.properties")).read()
     sink = sink.replace("127.0.0.1:8030", f"127.0.0.1:{sr.fe_port}")
     open(os.path.join(d, "w.properties"), "w").write(worker)
@@ -53,7 +53,8 @@ def test_json_connector_file():
     kafka.produce("test", DOC_ROWS)
     d = tempfile.mkdtemp()
     open(os.path.join(d, "w.properties"), "w").write(f"bootstrap.servers={kafka.bootstrap}\n"
-                                                    "value.converter.schemas.enable=false\n")
+                                                    "value.converter.schemas.enable=false\n"
+                                                    f"listeners=http://127.0.0.1:{free_port()}\n")
     open(os.path.join(d, "sr-sink.properties"), "w").write(json.dumps({"name": "starrocks-kafka-connector", "config": {
         "connector.class": "com.starrocks.connector.kafka.StarRocksSinkConnector", "tasks.max": "1", "topics": "test",
         "starrocks.http.url": f"127.0.0.1:{sr.fe_port}", "starrocks.database.name": "example_db",

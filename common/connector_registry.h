@@ -1,0 +1,59 @@
+#pragma once
+// What the REST API shows about each connector: its config, the state of the connector and
+// its tasks (with the trace of a failure), its topics and load metrics. Supervisors publish
+// into it; the REST thread reads snapshots. A mutex-guarded map, touched for microseconds.
+#include <cstdint>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+namespace starpipe::pipelines {
+
+struct task_status {
+  int id = 0;
+  std::string state = "UNASSIGNED"; // UNASSIGNED RUNNING PAUSED FAILED RESTARTING
+  std::string trace;
+};
+
+struct connector_metrics {
+  int64_t total_flush_bytes = 0;
+  int64_t total_flush_rows = 0;
+  int64_t total_flush_succeeded_times = 0;
+  int64_t total_flush_failed_times = 0;
+  int64_t total_filtered_rows = 0;
+  int64_t consumer_lag = 0;
+  int64_t buffered_bytes = 0;
+  int64_t last_load_latency_ms = 0;
+};
+
+struct connector_view {
+  std::string name;
+  std::map<std::string, std::string> config; // as given, `name` included
+  std::string state = "UNASSIGNED";
+  std::string trace;
+  std::vector<task_status> tasks;
+  std::set<std::string> topics;
+  connector_metrics metrics;
+};
+
+class connector_registry {
+public:
+  void put(connector_view v);
+  template <class F>
+  void update(const std::string& name, F&& f) {
+    std::lock_guard<std::mutex> g(mutex_);
+    auto it = connectors_.find(name);
+    if (it != connectors_.end()) f(it->second);
+  }
+  std::optional<connector_view> get(const std::string& name) const;
+  std::vector<connector_view> all() const;
+
+private:
+  mutable std::mutex mutex_;
+  std::map<std::string, connector_view> connectors_;
+};
+
+} // namespace starpipe::pipelines

@@ -1,0 +1,121 @@
+#include "pipelines/rest_server.h"
+
+#include <boost/asio.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+
+#include <thread>
+
+#include "common/log.h"
+#include "protocol/rest/connect_api.h"
+
+namespace starpipe::pipelines {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+using tcp = asio::ip::tcp;
+
+namespace {
+
+class session : public std::enable_shared_from_this<session> {
+public:
+  session(tcp::socket s, const rest::api_context& ctx) : stream_(std::move(s)), ctx_(ctx) {}
+  void start() { read(); }
+
+private:
+  void read() {
+    parser_.emplace();
+    parser_->body_limit(1024 * 1024); // REST bodies are small configs
+    stream_.expires_after(std::chrono::seconds(60));
+    http::async_read(stream_, buffer_, *parser_, [self = shared_from_this()](beast::error_code ec, size_t) {
+      if (ec == http::error::body_limit) return self->reply_error(413, "Request body too large");
+      if (ec) return self->close();
+      self->serve();
+    });
+  }
+  void serve() {
+    const auto& req = parser_->get();
+    rest::request r{std::string(req.method_string()), std::string(req.target()), req.body()};
+    rest::response res;
+    try {
+      res = rest::handle(r, ctx_);
+    } catch (const std::exception& e) {
+      res = {500, std::string("{\"error_code\":500,\"message\":\"") + "internal error" + "\"}", "application/json"};
+      LOG_ERROR("rest", "request " << r.method << " " << r.target << " failed: " << e.what());
+    }
+    write(res.status, res.body, res.content_type, req.keep_alive());
+  }
+  void reply_error(int status, const std::string& message) {
+    write(status, "{\"error_code\":" + std::to_string(status) + ",\"message\":\"" + message + "\"}", "application/json",
+          false);
+  }
+  void write(int status, std::string body, const std::string& type, bool keep) {
+    auto res = std::make_shared<http::response<http::string_body>>();
+    res->result(static_cast<unsigned>(status));
+    res->version(11);
+    res->set(http::field::content_type, type);
+    res->body() = std::move(body);
+    res->keep_alive(keep);
+    res->prepare_payload();
+    http::async_write(stream_, *res, [self = shared_from_this(), res, keep](beast::error_code ec, size_t) {
+      if (ec || !keep) return self->close();
+      self->read();
+    });
+  }
+  void close() {
+    beast::error_code ec;
+    stream_.socket().shutdown(tcp::socket::shutdown_both, ec);
+  }
+
+  beast::tcp_stream stream_;
+  beast::flat_buffer buffer_;
+  std::optional<http::request_parser<http::string_body>> parser_;
+  const rest::api_context& ctx_;
+};
+
+} // namespace
+
+struct rest_server::impl {
+  asio::io_context ioc{1};
+  tcp::acceptor acceptor{ioc};
+  std::shared_ptr<const connector_registry> registry;
+  rest::api_context ctx;
+  std::thread thread;
+
+  void accept() {
+    acceptor.async_accept([this](beast::error_code ec, tcp::socket s) {
+      if (!ec) std::make_shared<session>(std::move(s), ctx)->start();
+      if (acceptor.is_open()) accept();
+    });
+  }
+};
+
+rest_server::rest_server(const std::string& host, unsigned short port, std::shared_ptr<const connector_registry> registry,
+                         std::string worker_id)
+    : impl_(std::make_unique<impl>()) {
+  impl_->registry = std::move(registry);
+  impl_->ctx.registry = impl_->registry.get();
+  impl_->ctx.worker_id = std::move(worker_id);
+  impl_->ctx.version = STARPIPE_VERSION;
+  try {
+    tcp::endpoint ep{asio::ip::make_address(host), port};
+    impl_->acceptor.open(ep.protocol());
+    impl_->acceptor.set_option(asio::socket_base::reuse_address(true));
+    impl_->acceptor.bind(ep);
+    impl_->acceptor.listen();
+  } catch (const std::exception& e) {
+    throw std::runtime_error("cannot listen on " + host + ":" + std::to_string(port) + ": " + e.what());
+  }
+  impl_->accept();
+  impl_->thread = std::thread([this] { impl_->ioc.run(); });
+}
+
+rest_server::~rest_server() {
+  impl_->ioc.stop();
+  if (impl_->thread.joinable()) impl_->thread.join();
+}
+
+unsigned short rest_server::port() const { return impl_->acceptor.local_endpoint().port(); }
+
+} // namespace starpipe::pipelines

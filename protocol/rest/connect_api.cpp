@@ -1,0 +1,239 @@
+#include "protocol/rest/connect_api.h"
+
+#include <nlohmann/json.hpp>
+
+#include <sstream>
+
+namespace starpipe::rest {
+
+using json = nlohmann::ordered_json;
+
+namespace {
+
+response error(int status, const std::string& message) {
+  json j;
+  j["error_code"] = status;
+  j["message"] = message;
+  return {status, j.dump(), "application/json"};
+}
+
+response ok(const json& j, int status = 200) { return {status, j.dump(), "application/json"}; }
+
+std::string percent_decode(const std::string& s) {
+  std::string out;
+  for (size_t i = 0; i < s.size(); ++i) {
+    if (s[i] == '%' && i + 2 < s.size() && std::isxdigit(static_cast<unsigned char>(s[i + 1])) &&
+        std::isxdigit(static_cast<unsigned char>(s[i + 2]))) {
+      out += static_cast<char>(std::stoi(s.substr(i + 1, 2), nullptr, 16));
+      i += 2;
+    } else {
+      out += s[i] == '+' ? ' ' : s[i];
+    }
+  }
+  return out;
+}
+
+std::vector<std::string> split_path(const std::string& path) {
+  std::vector<std::string> parts;
+  std::stringstream ss(path);
+  std::string p;
+  while (std::getline(ss, p, '/'))
+    if (!p.empty()) parts.push_back(percent_decode(p));
+  return parts;
+}
+
+std::multimap<std::string, std::string> query_of(const std::string& target) {
+  std::multimap<std::string, std::string> q;
+  auto pos = target.find('?');
+  if (pos == std::string::npos) return q;
+  std::stringstream ss(target.substr(pos + 1));
+  std::string kv;
+  while (std::getline(ss, kv, '&')) {
+    auto eq = kv.find('=');
+    q.emplace(percent_decode(kv.substr(0, eq)), eq == std::string::npos ? "" : percent_decode(kv.substr(eq + 1)));
+  }
+  return q;
+}
+
+json info_of(const pipelines::connector_view& v) {
+  json j;
+  j["name"] = v.name;
+  j["config"] = json::object();
+  for (const auto& [k, val] : v.config) j["config"][k] = val;
+  j["tasks"] = json::array();
+  for (const auto& t : v.tasks) j["tasks"].push_back(json{{"connector", v.name}, {"task", t.id}});
+  j["type"] = "sink";
+  return j;
+}
+
+json task_state_of(const pipelines::task_status& t, const std::string& worker) {
+  json j;
+  j["id"] = t.id;
+  j["state"] = t.state;
+  j["worker_id"] = worker;
+  if (!t.trace.empty()) j["trace"] = t.trace; // omitted, not null, when empty
+  return j;
+}
+
+json status_of(const pipelines::connector_view& v, const std::string& worker) {
+  json j;
+  j["name"] = v.name;
+  j["connector"] = json{{"state", v.state}, {"worker_id", worker}};
+  if (!v.trace.empty()) j["connector"]["trace"] = v.trace;
+  j["tasks"] = json::array();
+  for (const auto& t : v.tasks) j["tasks"].push_back(task_state_of(t, worker));
+  j["type"] = "sink";
+  return j;
+}
+
+json plugins(bool connectors_only) {
+  json out = json::array();
+  out.push_back(json{{"class", "com.starrocks.connector.kafka.StarRocksSinkConnector"}, {"type", "sink"}, {"version", "1.0.4"}});
+  if (connectors_only) return out;
+  for (const char* t : {"com.starrocks.connector.kafka.transforms.AddOpFieldForDebeziumRecord",
+                        "io.debezium.transforms.ExtractNewRecordState", "org.apache.kafka.connect.transforms.Cast$Key",
+                        "org.apache.kafka.connect.transforms.Cast$Value", "org.apache.kafka.connect.transforms.ExtractField$Key",
+                        "org.apache.kafka.connect.transforms.ExtractField$Value", "org.apache.kafka.connect.transforms.Filter",
+                        "org.apache.kafka.connect.transforms.HoistField$Key", "org.apache.kafka.connect.transforms.HoistField$Value",
+                        "org.apache.kafka.connect.transforms.InsertField$Value", "org.apache.kafka.connect.transforms.RegexRouter",
+                        "org.apache.kafka.connect.transforms.ReplaceField$Key", "org.apache.kafka.connect.transforms.ReplaceField$Value",
+                        "org.apache.kafka.connect.transforms.TimestampConverter$Key",
+                        "org.apache.kafka.connect.transforms.TimestampConverter$Value",
+                        "org.apache.kafka.connect.transforms.ValueToKey"})
+    out.push_back(json{{"class", t}, {"type", "transformation"}});
+  for (const char* p : {"org.apache.kafka.connect.transforms.predicates.HasHeaderKey",
+                        "org.apache.kafka.connect.transforms.predicates.RecordIsTombstone",
+                        "org.apache.kafka.connect.transforms.predicates.TopicNameMatches"})
+    out.push_back(json{{"class", p}, {"type", "predicate"}});
+  for (const char* c : {"org.apache.kafka.connect.converters.ByteArrayConverter",
+                        "org.apache.kafka.connect.json.JsonConverter", "org.apache.kafka.connect.storage.StringConverter"})
+    out.push_back(json{{"class", c}, {"type", "converter"}});
+  return out;
+}
+
+} // namespace
+
+response handle(const request& req, const api_context& ctx) {
+  const std::string path = req.target.substr(0, req.target.find('?'));
+  const auto parts = split_path(path);
+  const auto query = query_of(req.target);
+  const auto& reg = *ctx.registry;
+  const bool get = req.method == "GET";
+  auto read_only = [&]() {
+    return error(405, "HTTP 405 Method Not Allowed: starpipe standalone serves the read-only endpoints; connectors "
+                      "are configured by the files given on its command line");
+  };
+
+  if (parts.empty()) {
+    if (!get) return read_only();
+    return ok(json{{"version", "3.9.0"}, {"commit", "starpipe-" + ctx.version}, {"kafka_cluster_id", ""}});
+  }
+  if (parts.size() == 1 && parts[0] == "health") {
+    return ok(json{{"status", "healthy"}, {"message", "Worker has completed startup and is ready to handle requests."}});
+  }
+  if (parts[0] == "metrics" && parts.size() == 1) {
+    if (!get) return read_only();
+    return {200, prometheus_metrics(reg), "text/plain; version=0.0.4"};
+  }
+  if (parts[0] == "connector-plugins") {
+    if (!get) return read_only();
+    if (parts.size() == 1) {
+      auto it = query.find("connectorsOnly");
+      return ok(plugins(it == query.end() || it->second != "false"));
+    }
+    return error(404, "HTTP 404 Not Found");
+  }
+  if (parts[0] != "connectors") return error(404, "HTTP 404 Not Found");
+
+  if (parts.size() == 1) {
+    if (!get) return read_only();
+    bool with_status = false, with_info = false;
+    for (auto [it, end] = query.equal_range("expand"); it != end; ++it) {
+      with_status = with_status || it->second == "status";
+      with_info = with_info || it->second == "info";
+    }
+    auto all = reg.all();
+    if (!with_status && !with_info) {
+      json names = json::array();
+      for (const auto& v : all) names.push_back(v.name);
+      return ok(names);
+    }
+    json out = json::object();
+    for (const auto& v : all) {
+      json e = json::object();
+      if (with_status) e["status"] = status_of(v, ctx.worker_id);
+      if (with_info) e["info"] = info_of(v);
+      out[v.name] = e;
+    }
+    return ok(out);
+  }
+
+  const std::string& name = parts[1];
+  auto v = reg.get(name);
+  if (!v) {
+    if (parts.size() == 3 && parts[2] == "status") return error(404, "No status found for connector " + name);
+    return error(404, "Connector " + name + " not found");
+  }
+  if (!get) return read_only();
+  if (parts.size() == 2) return ok(info_of(*v));
+  const std::string& what = parts[2];
+  if (parts.size() == 3 && what == "config") {
+    json c = json::object();
+    for (const auto& [k, val] : v->config) c[k] = val;
+    return ok(c);
+  }
+  if (parts.size() == 3 && what == "status") return ok(status_of(*v, ctx.worker_id));
+  if (parts.size() == 3 && what == "tasks") {
+    json out = json::array();
+    json config = json::object();
+    for (const auto& [k, val] : v->config) config[k] = val;
+    for (const auto& t : v->tasks) out.push_back(json{{"id", json{{"connector", name}, {"task", t.id}}}, {"config", config}});
+    return ok(out);
+  }
+  if (parts.size() == 3 && what == "topics") {
+    json topics = json::array();
+    for (const auto& t : v->topics) topics.push_back(t);
+    return ok(json{{name, json{{"topics", topics}}}});
+  }
+  if (parts.size() == 5 && what == "tasks" && parts[4] == "status") {
+    for (const auto& t : v->tasks)
+      if (std::to_string(t.id) == parts[3]) return ok(task_state_of(t, ctx.worker_id));
+    return error(404, "No status found for task " + name + "-" + parts[3]);
+  }
+  if (parts.size() == 3 && what == "offsets") return error(404, "HTTP 404 Not Found");
+  return error(404, "HTTP 404 Not Found");
+}
+
+std::string prometheus_metrics(const pipelines::connector_registry& registry) {
+  std::ostringstream out;
+  struct metric {
+    const char* name;
+    const char* help;
+    const char* type;
+    int64_t pipelines::connector_metrics::*field;
+  };
+  static const metric metrics[] = {
+      {"starpipe_total_flush_bytes", "Bytes loaded into StarRocks (totalFlushBytes)", "counter",
+       &pipelines::connector_metrics::total_flush_bytes},
+      {"starpipe_total_flush_rows", "Rows loaded into StarRocks (totalFlushRows)", "counter",
+       &pipelines::connector_metrics::total_flush_rows},
+      {"starpipe_total_flush_succeeded_times", "Successful loads (totalFlushSucceededTimes)", "counter",
+       &pipelines::connector_metrics::total_flush_succeeded_times},
+      {"starpipe_total_flush_failed_times", "Failed load attempts (totalFlushFailedTimes)", "counter",
+       &pipelines::connector_metrics::total_flush_failed_times},
+      {"starpipe_total_filtered_rows", "Rows StarRocks filtered (totalFilteredRows)", "counter",
+       &pipelines::connector_metrics::total_filtered_rows},
+      {"starpipe_consumer_lag", "Records in Kafka not consumed yet", "gauge", &pipelines::connector_metrics::consumer_lag},
+      {"starpipe_buffered_bytes", "Record bytes consumed and not loaded yet", "gauge",
+       &pipelines::connector_metrics::buffered_bytes},
+      {"starpipe_load_latency_ms", "Duration of the last load", "gauge", &pipelines::connector_metrics::last_load_latency_ms},
+  };
+  auto all = registry.all();
+  for (const auto& m : metrics) {
+    out << "# HELP " << m.name << " " << m.help << "\n# TYPE " << m.name << " " << m.type << "\n";
+    for (const auto& v : all) out << m.name << "{connector=\"" << v.name << "\"} " << v.metrics.*(m.field) << "\n";
+  }
+  return out.str();
+}
+
+} // namespace starpipe::rest

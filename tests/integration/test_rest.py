@@ -1,0 +1,87 @@
+"""The Kafka Connect REST API's read-only endpoints in standalone mode, checked with curl (an
+independent client): shapes, error bodies, statuses that tell the truth, /metrics."""
+import json
+import subprocess
+
+from harness import Kafka, StarRocks, Starpipe, check, run_tests, wait_until
+
+SQL = "CREATE DATABASE d; CREATE TABLE d.t (id INT NOT NULL, v STRING) DUPLICATE KEY(id);"
+
+
+def curl(port, path, method="GET"):
+    out = subprocess.run(["curl", "-s", "-X", method, "-w", "\n%{http_code}", f"http://127.0.0.1:{port}{path}"],
+                         capture_output=True, text=True, timeout=20)
+    body, _, code = out.stdout.rpartition("\n")
+    return int(code), body
+
+
+def test_read_only_endpoints_and_errors():
+    kafka = Kafka({"t": 1})
+    sr = StarRocks(SQL)
+    kafka.produce("t", ['{"id":%d,"v":"x"}' % i for i in range(10)])
+    sr.stop()
+    sr = StarRocks(SQL, password="s3cret-pw")
+    sp = Starpipe(kafka, sr, [{"name": "sr-sink", "topics": "t", "starrocks.database.name": "d",
+                               "starrocks.password": "s3cret-pw"}]).start()
+    port = sp.rest_port
+    wait_until(lambda: len(sr.rows("d", "t")) == 10, 30, "rows")
+    code, body = curl(port, "/")
+    check(code == 200 and "version" in json.loads(body), body)
+    code, body = curl(port, "/connectors")
+    check(code == 200 and json.loads(body) == ["sr-sink"], body)
+    code, body = curl(port, "/connectors?expand=status&expand=info")
+    both = json.loads(body)["sr-sink"]
+    check(both["status"]["connector"]["state"] == "RUNNING" and both["info"]["type"] == "sink", body)
+    code, body = curl(port, "/connectors/sr-sink")
+    info = json.loads(body)
+    check(info["name"] == "sr-sink" and info["tasks"] == [{"connector": "sr-sink", "task": 0}], body)
+    code, body = curl(port, "/connectors/sr-sink/config")
+    check(json.loads(body)["topics"] == "t", body)
+    code, body = curl(port, "/connectors/sr-sink/status")
+    status = json.loads(body)
+    check(status["tasks"][0]["state"] == "RUNNING" and "trace" not in status["tasks"][0], body)
+    check(status["connector"]["worker_id"] == f"127.0.0.1:{port}", body)
+    code, body = curl(port, "/connectors/sr-sink/tasks/0/status")
+    check(code == 200 and json.loads(body)["id"] == 0, body)
+    code, body = curl(port, "/connectors/sr-sink/tasks")
+    check(json.loads(body)[0]["id"] == {"connector": "sr-sink", "task": 0}, body)
+    code, body = curl(port, "/connectors/sr-sink/topics")
+    check(json.loads(body) == {"sr-sink": {"topics": ["t"]}}, body)
+    code, body = curl(port, "/connector-plugins")
+    check(json.loads(body)[0]["class"] == "com.starrocks.connector.kafka.StarRocksSinkConnector", body)
+    code, body = curl(port, "/connector-plugins?connectorsOnly=false")
+    check(any(p["class"] == "io.debezium.transforms.ExtractNewRecordState" for p in json.loads(body)), body)
+    # errors, in Kafka Connect's shape
+    code, body = curl(port, "/connectors/nope")
+    check(code == 404 and json.loads(body) == {"error_code": 404, "message": "Connector nope not found"}, body)
+    code, body = curl(port, "/connectors/nope/status")
+    check(code == 404 and json.loads(body)["message"] == "No status found for connector nope", body)
+    code, body = curl(port, "/connectors/sr-sink/tasks/7/status")
+    check(code == 404 and json.loads(body)["message"] == "No status found for task sr-sink-7", body)
+    code, body = curl(port, "/no/such/path")
+    check(code == 404 and json.loads(body)["error_code"] == 404, body)
+    code, body = curl(port, "/connectors/sr-sink", "DELETE")
+    check(code == 405 and json.loads(body)["error_code"] == 405, body)
+    # metrics
+    code, body = curl(port, "/metrics")
+    check(code == 200 and 'starpipe_total_flush_rows{connector="sr-sink"} 10' in body, body)
+    check("# TYPE starpipe_consumer_lag gauge" in body, body)
+    check("s3cret-pw" not in sp.logs(), "no password in the log")
+    check(sp.stop() == 0, "exit 0")
+
+
+def test_failed_task_reports_the_cause():
+    kafka = Kafka({"t": 1})
+    sr = StarRocks(SQL)
+    kafka.produce("t", ['{"id":"x","v":"bad"}'])
+    sp = Starpipe(kafka, sr, [{"name": "c", "topics": "t", "starrocks.database.name": "d"}]).start()
+    wait_until(lambda: "task FAILED" in sp.logs(), 30, "the task to fail")
+    task = json.loads(curl(sp.rest_port, "/connectors/c/status")[1])["tasks"][0]
+    check("too many filtered rows" in task["trace"], task)
+    code, body = curl(sp.rest_port, "/metrics")
+    check('starpipe_total_flush_failed_times{connector="c"} 1' in body, body)
+    check(sp.stop() == 0, "exit 0")
+
+
+if __name__ == "__main__":
+    run_tests([test_read_only_endpoints_and_errors, test_failed_task_reports_the_cause])
