@@ -1,5 +1,7 @@
 #include "conf/connector_config.h"
 
+#include "conf/config_providers.h"
+
 #include <algorithm>
 #include <cctype>
 #include <regex>
@@ -54,11 +56,12 @@ std::optional<std::string> parse_delimiter(const std::string& raw) {
   return raw;
 }
 
-connector_config parse_connector_config(const properties& p, const worker_config& worker) {
+connector_config parse_connector_config(const properties& given, const worker_config& worker) {
   connector_config c;
   config_errors errs;
+  for (const auto& e : given.entries()) c.raw[e.key] = e.value; // as written: ${...} stays unresolved
+  const properties p = resolve_config(given, config_providers{worker.config_provider_classes}, errs);
 
-  for (const auto& e : p.entries()) c.raw[e.key] = e.value;
   if (auto v = read_required(p, "name", false, errs)) c.name = *v;
   if (auto v = read_required(p, "connector.class", false, errs)) {
     c.connector_class = *v;

@@ -1,5 +1,7 @@
 #include "conf/worker_config.h"
 
+#include "conf/config_providers.h"
+
 #include <librdkafka/rdkafka.h>
 
 #include <regex>
@@ -129,6 +131,7 @@ worker_config parse_worker_config(const properties& p) {
     w.worker_id = host + ":" + std::to_string(port);
   }
   w.consumer_settings = translate_client_settings(p, "consumer.", w.warnings, errs);
+  w.config_provider_classes = read_config_providers(p, errs).classes;
   w.producer_settings = translate_client_settings(p, "producer.", w.warnings, errs);
 
   static const std::set<std::string> known = {

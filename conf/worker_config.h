@@ -39,6 +39,7 @@ struct worker_config {
   std::map<std::string, std::string> consumer_settings;
   std::map<std::string, std::string> producer_settings; // producer.*: the dead-letter producer
   std::vector<std::string> warnings; // unknown or no-op keys, logged once at start
+  std::map<std::string, std::string> config_provider_classes; // config.providers.<alias>.class
 };
 
 // Throws config_exception when any key is invalid; all errors are in the message.

@@ -4,6 +4,8 @@
 #include "conf/worker_config.h"
 
 #include <algorithm>
+#include <cstdio>
+#include <cstdlib>
 #include <fstream>
 #include <sstream>
 
@@ -215,4 +217,43 @@ TEST_CASE("worker: connector keys in the worker file are said to have no effect"
   REQUIRE(w.warnings.size() == 1);
   CHECK(w.warnings[0].find("no effect") != std::string::npos);
   CHECK_THROWS_AS(parse_worker_config(parse_properties("offset.flush.interval.ms=0\n", "w")), config_exception);
+}
+
+TEST_CASE("config providers: ${file:...} and ${env:...} resolve; secrets never appear in errors") {
+  {
+    std::ofstream f("/tmp/starpipe-secrets.properties");
+    f << "sr.password=from-file\n";
+  }
+  setenv("STARPIPE_TEST_SR_USER", "env-user", 1);
+  auto w = parse_worker_config(parse_properties(
+      "config.providers=file,env\n"
+      "config.providers.file.class=org.apache.kafka.common.config.provider.FileConfigProvider\n"
+      "config.providers.env.class=org.apache.kafka.common.config.provider.EnvVarConfigProvider\n",
+      "worker"));
+  std::string text = std::string(base_connector);
+  text.replace(text.find("starrocks.username=root\n"), 24, "starrocks.username=${env:STARPIPE_TEST_SR_USER}\n");
+  text.replace(text.find("starrocks.password=\n"), 20,
+               "starrocks.password=${file:/tmp/starpipe-secrets.properties:sr.password}\n");
+  auto c = parse_connector_config(parse_properties(text, "sink.properties"), w);
+  CHECK(c.username == "env-user");
+  CHECK(c.password == "from-file");
+  CHECK(c.raw.at("starrocks.password") == "${file:/tmp/starpipe-secrets.properties:sr.password}"); // as written
+  // an undeclared provider is left alone
+  auto plain = parse(std::string("sink.properties.columns=${vault:x:y}\n"));
+  CHECK(plain.load_properties.at("columns") == "${vault:x:y}");
+  // a missing key names the config key, never a secret
+  std::string bad = text;
+  bad.replace(bad.find("sr.password}"), 12, "nope}");
+  try {
+    parse_connector_config(parse_properties(bad, "sink.properties"), w);
+    FAIL("expected an error");
+  } catch (const config_exception& e) {
+    std::string msg = e.what();
+    CHECK(msg.find("starrocks.password") != std::string::npos);
+    CHECK(msg.find("key nope not found in /tmp/starpipe-secrets.properties") != std::string::npos);
+    CHECK(msg.find("from-file") == std::string::npos);
+  }
+  CHECK_THROWS_AS(parse_worker_config(parse_properties("config.providers=x\nconfig.providers.x.class=com.Nope\n", "w")),
+                  config_exception);
+  std::remove("/tmp/starpipe-secrets.properties");
 }
