@@ -80,6 +80,7 @@ struct rest_server::impl {
   asio::io_context ioc{1};
   tcp::acceptor acceptor{ioc};
   std::shared_ptr<const connector_registry> registry;
+  std::shared_ptr<const conf::worker_config> worker;
   rest::api_context ctx;
   std::thread thread;
 
@@ -92,11 +93,13 @@ struct rest_server::impl {
 };
 
 rest_server::rest_server(const std::string& host, unsigned short port, std::shared_ptr<const connector_registry> registry,
-                         std::string worker_id)
+                         std::shared_ptr<const conf::worker_config> worker)
     : impl_(std::make_unique<impl>()) {
   impl_->registry = std::move(registry);
+  impl_->worker = std::move(worker);
   impl_->ctx.registry = impl_->registry.get();
-  impl_->ctx.worker_id = std::move(worker_id);
+  impl_->ctx.worker = impl_->worker.get();
+  impl_->ctx.worker_id = impl_->worker->worker_id;
   impl_->ctx.version = STARPIPE_VERSION;
   try {
     tcp::endpoint ep{asio::ip::make_address(host), port};

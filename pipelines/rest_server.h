@@ -6,6 +6,7 @@
 #include <string>
 
 #include "common/connector_registry.h"
+#include "conf/worker_config.h"
 
 namespace starpipe::pipelines {
 
@@ -13,7 +14,7 @@ class rest_server {
 public:
   // Throws std::runtime_error naming the address when it cannot listen.
   rest_server(const std::string& host, unsigned short port, std::shared_ptr<const connector_registry> registry,
-              std::string worker_id);
+              std::shared_ptr<const conf::worker_config> worker);
   ~rest_server();
   unsigned short port() const;
 

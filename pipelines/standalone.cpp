@@ -80,7 +80,7 @@ int run_standalone(const std::string& worker_file, const std::vector<std::string
   auto registry = std::make_shared<connector_registry>();
   std::unique_ptr<rest_server> rest;
   try {
-    rest = std::make_unique<rest_server>(cfg.worker->rest_host, cfg.worker->rest_port, registry, cfg.worker->worker_id);
+    rest = std::make_unique<rest_server>(cfg.worker->rest_host, cfg.worker->rest_port, registry, cfg.worker);
   } catch (const std::exception& e) {
     LOG_ERROR("standalone", "REST API (listeners): " << e.what());
     return 1;

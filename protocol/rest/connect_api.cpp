@@ -2,7 +2,10 @@
 
 #include <nlohmann/json.hpp>
 
+#include <set>
 #include <sstream>
+
+#include "conf/connector_config.h"
 
 namespace starpipe::rest {
 
@@ -111,6 +114,57 @@ json plugins(bool connectors_only) {
   return out;
 }
 
+// PUT /connector-plugins/{plugin}/config/validate: every key with its errors, in Connect's shape.
+response validate(const std::string& plugin, const std::string& body, const api_context& ctx) {
+  auto doc = json::parse(body, nullptr, false);
+  if (doc.is_discarded() || !doc.is_object()) return error(400, "Request body must be a JSON object of config strings");
+  conf::properties p;
+  p.source = "request";
+  for (auto it = doc.begin(); it != doc.end(); ++it) {
+    if (it.value().is_null()) return error(400, "Null value can not be supplied as the configuration value.");
+    p.set(it.key(), it.value().is_string() ? it.value().get<std::string>() : it.value().dump());
+  }
+  const std::string cls = p.get("connector.class").value_or("");
+  std::string simple = cls.substr(cls.rfind('.') == std::string::npos ? 0 : cls.rfind('.') + 1);
+  bool matches = plugin == cls || plugin == simple ||
+                 (simple.size() > 9 && simple.compare(simple.size() - 9, 9, "Connector") == 0 &&
+                  plugin == simple.substr(0, simple.size() - 9));
+  if (!matches)
+    return error(400, "Connector plugin " + plugin + " does not match the connector.class " + cls + " of the config");
+  std::map<std::string, std::vector<std::string>> errors;
+  try {
+    conf::parse_connector_config(p, ctx.worker ? *ctx.worker : conf::worker_config{});
+  } catch (const conf::config_exception& e) {
+    for (const auto& err : e.errors.all()) errors[err.key].push_back(err.problem);
+  }
+  std::set<std::string> keys = {"name", "connector.class", "topics", "topics.regex", "starrocks.http.url",
+                                "starrocks.database.name", "starrocks.username", "starrocks.password"};
+  for (const auto& e : p.entries()) keys.insert(e.key);
+  for (const auto& [k, v] : errors) keys.insert(k);
+  static const std::set<std::string> required = {"name", "connector.class", "starrocks.http.url",
+                                                 "starrocks.database.name", "starrocks.username", "starrocks.password"};
+  json configs = json::array();
+  int count = 0;
+  for (const auto& k : keys) {
+    json definition{{"name", k},          {"type", k == "starrocks.password" ? "PASSWORD" : "STRING"},
+                    {"required", required.count(k) > 0}, {"default_value", nullptr},
+                    {"importance", required.count(k) ? "HIGH" : "MEDIUM"}, {"documentation", ""},
+                    {"group", k.rfind("transforms", 0) == 0 ? "Transforms" : "Common"},
+                    {"order", -1},        {"width", "NONE"}, {"display_name", k}, {"dependents", json::array()}};
+    json errs = json::array();
+    if (auto it = errors.find(k); it != errors.end())
+      for (const auto& m : it->second) errs.push_back(m), ++count;
+    auto v = p.get(k);
+    json value{{"name", k},
+               {"value", v ? (k == "starrocks.password" ? json("[hidden]") : json(*v)) : json(nullptr)},
+               {"recommended_values", json::array()},
+               {"errors", errs},
+               {"visible", true}};
+    configs.push_back(json{{"definition", definition}, {"value", value}});
+  }
+  return ok(json{{"name", cls}, {"error_count", count}, {"groups", json::array({"Common", "Transforms"})}, {"configs", configs}});
+}
+
 } // namespace
 
 response handle(const request& req, const api_context& ctx) {
@@ -136,6 +190,10 @@ response handle(const request& req, const api_context& ctx) {
     return {200, prometheus_metrics(reg), "text/plain; version=0.0.4"};
   }
   if (parts[0] == "connector-plugins") {
+    if (parts.size() == 4 && parts[2] == "config" && parts[3] == "validate") {
+      if (req.method != "PUT") return error(405, "HTTP 405 Method Not Allowed");
+      return validate(parts[1], req.body, ctx);
+    }
     if (!get) return read_only();
     if (parts.size() == 1) {
       auto it = query.find("connectorsOnly");

@@ -5,6 +5,7 @@
 #include <string>
 
 #include "common/connector_registry.h"
+#include "conf/worker_config.h"
 
 namespace starpipe::rest {
 
@@ -24,6 +25,7 @@ struct api_context {
   const pipelines::connector_registry* registry = nullptr;
   std::string worker_id; // advertised host:port
   std::string version;
+  const conf::worker_config* worker = nullptr; // defaults for validation
 };
 
 response handle(const request& req, const api_context& ctx);

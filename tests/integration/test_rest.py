@@ -8,9 +8,11 @@ from harness import Kafka, StarRocks, Starpipe, check, run_tests, wait_until
 SQL = "CREATE DATABASE d; CREATE TABLE d.t (id INT NOT NULL, v STRING) DUPLICATE KEY(id);"
 
 
-def curl(port, path, method="GET"):
-    out = subprocess.run(["curl", "-s", "-X", method, "-w", "\n%{http_code}", f"http://127.0.0.1:{port}{path}"],
-                         capture_output=True, text=True, timeout=20)
+def curl(port, path, method="GET", body=None):
+    args = ["curl", "-s", "-X", method, "-w", "\n%{http_code}", f"http://127.0.0.1:{port}{path}"]
+    if body is not None:
+        args += ["-H", "Content-Type: application/json", "-d", body]
+    out = subprocess.run(args, capture_output=True, text=True, timeout=20)
     body, _, code = out.stdout.rpartition("\n")
     return int(code), body
 
@@ -62,6 +64,22 @@ def test_read_only_endpoints_and_errors():
     check(code == 404 and json.loads(body)["error_code"] == 404, body)
     code, body = curl(port, "/connectors/sr-sink", "DELETE")
     check(code == 405 and json.loads(body)["error_code"] == 405, body)
+    # validation, in Connect's shape
+    cfg = {"connector.class": "com.starrocks.connector.kafka.StarRocksSinkConnector", "name": "x", "topics": "t",
+           "starrocks.http.url": "fe:8030", "starrocks.database.name": "d", "starrocks.username": "u",
+           "bufferflush.intervalms": "5", "transforms": "u", "transforms.u.type": "com.example.Nope"}
+    code, body = curl(port, "/connector-plugins/StarRocksSink/config/validate", "PUT", json.dumps(cfg))
+    v = json.loads(body)
+    check(code == 200 and v["name"] == cfg["connector.class"] and v["error_count"] == 3, body)
+    errs = {c["value"]["name"]: c["value"]["errors"] for c in v["configs"]}
+    check(any("[1000, 3600000]" in e for e in errs["bufferflush.intervalms"]), errs)
+    check(any("You must specify starrocks.password" in e for e in errs["starrocks.password"]), errs)
+    check(any("unknown transform class for alias 'u'" in e for e in errs["transforms.u.type"]), errs)
+    check(errs["topics"] == [], errs)
+    code, body = curl(port, "/connector-plugins/FileStreamSink/config/validate", "PUT", json.dumps(cfg))
+    check(code == 400, body)
+    code, body = curl(port, "/connector-plugins/StarRocksSink/config/validate", "PUT", "{not json")
+    check(code == 400 and json.loads(body)["error_code"] == 400, body)
     # metrics
     code, body = curl(port, "/metrics")
     check(code == 200 and 'starpipe_total_flush_rows{connector="sr-sink"} 10' in body, body)
