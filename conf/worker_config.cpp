@@ -130,6 +130,15 @@ worker_config parse_worker_config(const properties& p) {
     int64_t port = read_long(p, "rest.advertised.port", w.rest_port, 0, 65535, errs);
     w.worker_id = host + ":" + std::to_string(port);
   }
+  if (auto file = p.get("rest.basic.auth.file"); file && !file->empty()) {
+    try {
+      auto users = load_properties_file(read_string(p, "rest.basic.auth.file", ""));
+      for (const auto& e : users.entries()) w.rest_users[e.key] = e.value;
+      if (w.rest_users.empty()) errs.add(p, "rest.basic.auth.file", "lists no users (user=password lines)");
+    } catch (const std::exception& e) {
+      errs.add(p, "rest.basic.auth.file", e.what());
+    }
+  }
   w.consumer_settings = translate_client_settings(p, "consumer.", w.warnings, errs);
   w.config_provider_classes = read_config_providers(p, errs).classes;
   w.producer_settings = translate_client_settings(p, "producer.", w.warnings, errs);
@@ -138,7 +147,7 @@ worker_config parse_worker_config(const properties& p) {
       "bootstrap.servers", "key.converter", "value.converter", "key.converter.schemas.enable",
       "value.converter.schemas.enable", "offset.flush.interval.ms", "offset.flush.timeout.ms",
       "task.shutdown.graceful.timeout.ms", "offset.storage.file.filename", "plugin.path",
-      "header.converter", "plugin.discovery", "listeners", "rest.advertised.host.name",
+      "header.converter", "plugin.discovery", "listeners", "rest.advertised.host.name", "rest.basic.auth.file",
       "rest.advertised.port", "rest.advertised.listener", "group.id", "config.storage.topic",
       "offset.storage.topic", "status.storage.topic", "config.storage.replication.factor",
       "offset.storage.replication.factor", "status.storage.replication.factor",

@@ -34,6 +34,9 @@ struct worker_config {
   std::string rest_host = "127.0.0.1"; // from `listeners` (default http://127.0.0.1:8083)
   unsigned short rest_port = 8083;
   std::string worker_id;               // rest.advertised.host.name:port, or the listener's
+  // rest.basic.auth.file: user=password lines (as Kafka Connect's PropertyFileLoginModule
+  // reads); when set, every REST request needs HTTP Basic auth.
+  std::map<std::string, std::string> rest_users;
   // librdkafka consumer settings for every sink consumer (worker `consumer.*`), Java-only
   // keys already translated (sasl.jaas.config -> sasl.username/sasl.password).
   std::map<std::string, std::string> consumer_settings;

@@ -37,6 +37,9 @@ private:
   void serve() {
     const auto& req = parser_->get();
     rest::request r{std::string(req.method_string()), std::string(req.target()), req.body()};
+    if (ctx_.worker && !rest::authorized(std::string(req[http::field::authorization]), ctx_.worker->rest_users))
+      return write(401, "{\"error_code\":401,\"message\":\"User cannot access the resource.\"}", "application/json",
+                   req.keep_alive(), true);
     rest::response res;
     try {
       res = rest::handle(r, ctx_);
@@ -50,11 +53,12 @@ private:
     write(status, "{\"error_code\":" + std::to_string(status) + ",\"message\":\"" + message + "\"}", "application/json",
           false);
   }
-  void write(int status, std::string body, const std::string& type, bool keep) {
+  void write(int status, std::string body, const std::string& type, bool keep, bool challenge = false) {
     auto res = std::make_shared<http::response<http::string_body>>();
     res->result(static_cast<unsigned>(status));
     res->version(11);
     res->set(http::field::content_type, type);
+    if (challenge) res->set(http::field::www_authenticate, "Basic realm=\"starpipe\"");
     res->body() = std::move(body);
     res->keep_alive(keep);
     res->prepare_payload();

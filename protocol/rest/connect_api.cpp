@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include "conf/connector_config.h"
+#include "protocol/connect/json_converter.h"
 
 namespace starpipe::rest {
 
@@ -260,6 +261,17 @@ response handle(const request& req, const api_context& ctx) {
   }
   if (parts.size() == 3 && what == "offsets") return error(404, "HTTP 404 Not Found");
   return error(404, "HTTP 404 Not Found");
+}
+
+bool authorized(const std::string& header, const std::map<std::string, std::string>& users) {
+  if (users.empty()) return true;
+  if (header.rfind("Basic ", 0) != 0) return false;
+  bool ok = false;
+  std::string decoded = connect::base64_decode(header.substr(6), ok);
+  auto colon = decoded.find(':');
+  if (!ok || colon == std::string::npos) return false;
+  auto it = users.find(decoded.substr(0, colon));
+  return it != users.end() && it->second == decoded.substr(colon + 1);
 }
 
 std::string prometheus_metrics(const pipelines::connector_registry& registry) {

@@ -30,6 +30,9 @@ struct api_context {
 
 response handle(const request& req, const api_context& ctx);
 
+// HTTP Basic check against the worker's users; true when no users are configured.
+bool authorized(const std::string& authorization_header, const std::map<std::string, std::string>& users);
+
 // Prometheus text exposition of every connector's metrics.
 std::string prometheus_metrics(const pipelines::connector_registry& registry);
 

@@ -101,5 +101,29 @@ def test_failed_task_reports_the_cause():
     check(sp.stop() == 0, "exit 0")
 
 
+def test_basic_authentication():
+    import os
+    import tempfile
+    kafka = Kafka({"t": 1})
+    sr = StarRocks(SQL)
+    users = os.path.join(tempfile.mkdtemp(), "credentials.properties")
+    with open(users, "w") as f:
+        f.write("admin=adm1n-pw\n")
+    sp = Starpipe(kafka, sr, [{"name": "c", "topics": "t", "starrocks.database.name": "d"}],
+                  worker_extra=f"rest.basic.auth.file={users}\n").start()
+    wait_until(lambda: "REST API on" in sp.logs(), 10, "the REST listener")
+    out = subprocess.run(["curl", "-s", "-i", f"http://127.0.0.1:{sp.rest_port}/connectors"], capture_output=True,
+                         text=True, timeout=20).stdout
+    check(out.startswith("HTTP/1.1 401") and 'WWW-Authenticate: Basic realm="starpipe"' in out, out)
+    out = subprocess.run(["curl", "-s", "-u", "admin:wrong", "-w", "%{http_code}", "-o", "/dev/null",
+                          f"http://127.0.0.1:{sp.rest_port}/connectors"], capture_output=True, text=True, timeout=20).stdout
+    check(out == "401", out)
+    out = subprocess.run(["curl", "-s", "-u", "admin:adm1n-pw", f"http://127.0.0.1:{sp.rest_port}/connectors"],
+                         capture_output=True, text=True, timeout=20).stdout
+    check(json.loads(out) == ["c"], out)
+    check("adm1n-pw" not in sp.logs(), "the REST password never reaches the log")
+    check(sp.stop() == 0, "exit 0")
+
+
 if __name__ == "__main__":
-    run_tests([test_read_only_endpoints_and_errors, test_failed_task_reports_the_cause])
+    run_tests([test_read_only_endpoints_and_errors, test_failed_task_reports_the_cause, test_basic_authentication])
