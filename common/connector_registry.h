@@ -27,6 +27,7 @@ struct connector_metrics {
   int64_t consumer_lag = 0;
   int64_t buffered_bytes = 0;
   int64_t last_load_latency_ms = 0;
+  int64_t stalled = 0; // 1 while no load has succeeded for task.stall.timeout.ms with lag > 0
 };
 
 struct connector_view {

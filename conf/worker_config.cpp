@@ -105,6 +105,7 @@ worker_config parse_worker_config(const properties& p) {
   w.offset_flush_timeout_ms = read_long(p, "offset.flush.timeout.ms", 5000, 1, 86400000, errs);
   w.task_shutdown_graceful_timeout_ms =
       read_long(p, "task.shutdown.graceful.timeout.ms", 5000, 0, 86400000, errs);
+  w.task_stall_timeout_ms = read_long(p, "task.stall.timeout.ms", 60000, 1000, 86400000, errs);
   w.offset_storage_file = read_string(p, "offset.storage.file.filename", "");
   w.plugin_path = read_string(p, "plugin.path", "");
   if (!w.offset_storage_file.empty())
@@ -146,7 +147,7 @@ worker_config parse_worker_config(const properties& p) {
   static const std::set<std::string> known = {
       "bootstrap.servers", "key.converter", "value.converter", "key.converter.schemas.enable",
       "value.converter.schemas.enable", "offset.flush.interval.ms", "offset.flush.timeout.ms",
-      "task.shutdown.graceful.timeout.ms", "offset.storage.file.filename", "plugin.path",
+      "task.shutdown.graceful.timeout.ms", "task.stall.timeout.ms", "offset.storage.file.filename", "plugin.path",
       "header.converter", "plugin.discovery", "listeners", "rest.advertised.host.name", "rest.basic.auth.file",
       "rest.advertised.port", "rest.advertised.listener", "group.id", "config.storage.topic",
       "offset.storage.topic", "status.storage.topic", "config.storage.replication.factor",

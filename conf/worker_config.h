@@ -29,6 +29,7 @@ struct worker_config {
   int64_t offset_flush_interval_ms = 60000;
   int64_t offset_flush_timeout_ms = 5000;
   int64_t task_shutdown_graceful_timeout_ms = 5000;
+  int64_t task_stall_timeout_ms = 60000; // no load for this long while lag > 0: reported as stalled
   std::string offset_storage_file; // accepted; sink offsets live in the consumer group
   std::string plugin_path;         // accepted; everything is built in
   std::string rest_host = "127.0.0.1"; // from `listeners` (default http://127.0.0.1:8083)

@@ -25,6 +25,8 @@ struct supervisor_state {
   bool stopping = false;
   bool flushing_for_pressure = false;
   std::set<std::string> topics_seen;
+  clock::time_point last_progress = clock::now();
+  bool stalled = false;
   // progress
   int64_t rows_total = 0, bytes_total = 0, loads_total = 0, filtered_total = 0;
   int64_t rows_at_last_report = 0;
@@ -152,6 +154,40 @@ void report_progress(self_ptr self) {
   st.last_report = now;
 }
 
+// A task that loads nothing while records wait in Kafka must not look healthy: say so in the
+// log, in the task status' trace and in the starpipe_stalled gauge, until a load succeeds.
+void watch_for_stall(self_ptr self) {
+  auto& st = self->state;
+  if (st.failed || st.stopping) return;
+  int64_t lag = 0;
+  for (const auto& [i, l] : st.lag) lag += l;
+  auto idle = std::chrono::duration_cast<std::chrono::seconds>(clock::now() - st.last_progress).count();
+  int64_t buffered = st.tracker.outstanding_bytes();
+  if (st.stalled || (lag <= 0 && buffered <= 0) || idle * 1000 < st.settings.worker->task_stall_timeout_ms) return;
+  st.stalled = true;
+  std::string why = "Stalled: no rows loaded for " + std::to_string(idle) + " s while " + std::to_string(lag) +
+                    " records wait in Kafka and " + std::to_string(buffered) +
+                    " bytes wait in starpipe (StarRocks slow or unreachable, or loads retrying)";
+  LOG_WARN("supervisor", "connector " << st.settings.connector->name << ": " << why);
+  publish(self, [&](pipelines::connector_view& v) {
+    v.metrics.stalled = 1;
+    for (auto& t : v.tasks) t.trace = why;
+  });
+}
+
+void progress_made(self_ptr self) {
+  auto& st = self->state;
+  st.last_progress = clock::now();
+  if (!st.stalled) return;
+  st.stalled = false;
+  LOG_INFO("supervisor", "connector " << st.settings.connector->name << ": loading again, no longer stalled");
+  publish(self, [&](pipelines::connector_view& v) {
+    v.metrics.stalled = 0;
+    for (auto& t : v.tasks)
+      if (t.state == "RUNNING") t.trace.clear();
+  });
+}
+
 void checkpoint(self_ptr self) {
   flush_all(self, [self](bool) { commit_checkpoint(self); });
 }
@@ -232,6 +268,7 @@ caf::behavior supervisor(caf::stateful_actor<supervisor_state>* self, supervisor
         st.bytes_total += stats.bytes;
         st.filtered_total += stats.filtered_rows;
         ++st.loads_total;
+        progress_made(self);
         give_back_credit(self);
         publish(self, [&](pipelines::connector_view& v) {
           v.metrics.total_flush_bytes += stats.bytes;
@@ -296,6 +333,7 @@ caf::behavior supervisor(caf::stateful_actor<supervisor_state>* self, supervisor
       },
       [self](tick_atom) {
         report_progress(self);
+        watch_for_stall(self);
         self->delayed_send(self, self->state.settings.progress_interval, tick_atom::value);
       },
       [self](shutdown_atom) -> caf::result<bool> {

@@ -297,6 +297,7 @@ std::string prometheus_metrics(const pipelines::connector_registry& registry) {
       {"starpipe_buffered_bytes", "Record bytes consumed and not loaded yet", "gauge",
        &pipelines::connector_metrics::buffered_bytes},
       {"starpipe_load_latency_ms", "Duration of the last load", "gauge", &pipelines::connector_metrics::last_load_latency_ms},
+      {"starpipe_stalled", "1 while no load succeeds and records wait in Kafka", "gauge", &pipelines::connector_metrics::stalled},
   };
   auto all = registry.all();
   for (const auto& m : metrics) {

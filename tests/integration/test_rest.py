@@ -101,6 +101,25 @@ def test_failed_task_reports_the_cause():
     check(sp.stop() == 0, "exit 0")
 
 
+def test_a_stalled_task_is_reported():
+    kafka = Kafka({"t": 1})
+    sr = StarRocks(SQL)
+    sr.fault("slow", count=1, ms=12000)  # the first load hangs for 12 s
+    kafka.produce("t", ['{"id":%d,"v":"x"}' % i for i in range(5)])
+    sp = Starpipe(kafka, sr, [{"name": "c", "topics": "t", "starrocks.database.name": "d"}],
+                  worker_extra="task.stall.timeout.ms=2000\n").start()
+    def task():
+        code, body = curl(sp.rest_port, "/connectors/c/status")
+        return json.loads(body)["tasks"][0] if code == 200 else {}
+    wait_until(lambda: "Stalled" in task().get("trace", ""), 30, "the stall in the task status")
+    check(task()["state"] == "RUNNING", "still running, but not silently")
+    check('starpipe_stalled{connector="c"} 1' in curl(sp.rest_port, "/metrics")[1], "the stalled gauge")
+    wait_until(lambda: len(sr.rows("d", "t")) == 5, 30, "the load to finish")
+    wait_until(lambda: "trace" not in task(), 15, "the stall to clear")
+    check("no longer stalled" in sp.logs(), "logged")
+    check(sp.stop() == 0, "exit 0")
+
+
 def test_basic_authentication():
     import os
     import tempfile
@@ -126,4 +145,5 @@ def test_basic_authentication():
 
 
 if __name__ == "__main__":
-    run_tests([test_read_only_endpoints_and_errors, test_failed_task_reports_the_cause, test_basic_authentication])
+    run_tests([test_read_only_endpoints_and_errors, test_failed_task_reports_the_cause, test_a_stalled_task_is_reported,
+               test_basic_authentication])
