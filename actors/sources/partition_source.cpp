@@ -243,8 +243,8 @@ caf::behavior partition_source(caf::stateful_actor<partition_source_state>* self
   auto& st = self->state;
   st.settings = std::move(settings);
   st.supervisor = std::move(supervisor);
-  st.converter = std::make_unique<connect::record_converter>(st.settings.connector->value_converter,
-                                                             st.settings.connector->format);
+  st.converter = std::make_unique<connect::record_converter>(
+      st.settings.connector->value_converter, st.settings.connector->format, st.settings.connector->zone.get());
   st.encoder = std::make_unique<stream_load::row_encoder>(st.settings.connector->format,
                                                           st.settings.connector->row_delimiter);
   if (!st.settings.connector->transforms.empty()) {

@@ -1,6 +1,7 @@
 #include "protocol/connect/json_converter.h"
 
 #include "protocol/connect/json_scan.h"
+#include "protocol/connect/record.h"
 
 #include <array>
 #include <cstdio>
@@ -331,8 +332,8 @@ json render_with_schema(const json& schema, const json& payload, const std::stri
   fail(path, "unknown schema type '" + type + "'");
 }
 
-record_converter::record_converter(conf::converter_spec value, conf::load_format format)
-    : spec_(std::move(value)), format_(format) {}
+record_converter::record_converter(conf::converter_spec value, conf::load_format format, const time_zone* zone)
+    : spec_(std::move(value)), format_(format), zone_(zone) {}
 
 namespace {
 std::string_view trim_ws(std::string_view s) {
@@ -347,31 +348,12 @@ std::string_view trim_ws(std::string_view s) {
 convert_status record_converter::json_row(std::string_view text, std::string& out, std::string& error) const {
   text = trim_ws(text);
   if (spec_.kind == conf::converter_kind::json && spec_.schemas_enable) {
-    json doc = json::parse(text.begin(), text.end(), nullptr, false);
-    if (doc.is_discarded()) {
-      error = "value is not valid JSON";
-      return convert_status::error;
-    }
-    if (!doc.is_object() || doc.size() != 2 || !doc.contains("schema") || !doc.contains("payload")) {
-      error = "JsonConverter with schemas.enable requires \"schema\" and \"payload\" fields and may not contain "
-              "additional fields. If you are trying to deserialize plain JSON data, set schemas.enable=false in "
-              "your converter configuration.";
-      return convert_status::error;
-    }
-    if (doc["payload"].is_null() && doc["schema"].is_null()) return convert_status::skip; // legacy tombstone
-    json row;
-    try {
-      row = render_with_schema(doc["schema"], doc["payload"]);
-    } catch (const std::exception& e) {
-      error = e.what();
-      return convert_status::error;
-    }
-    if (row.is_null()) return convert_status::skip;
-    if (!row.is_object()) {
-      error = "payload is a " + std::string(row.type_name()) + ", not a struct: StarRocks needs one object per row";
-      return convert_status::error;
-    }
-    out += row.dump();
+    // Envelopes: the same decoding and rendering as the transforms path.
+    connect_record r;
+    if (!decode(spec_, text.data(), text.size(), r.value, error)) return convert_status::error;
+    auto row = render_row(r, render_options{zone_}, error);
+    if (!row) return error.empty() ? convert_status::skip : convert_status::error;
+    out += *row;
     return convert_status::row;
   }
   // Schemaless JSON and JSON text in strings: the text is the row, sent as it came after

@@ -39,7 +39,8 @@ std::optional<std::string> zoned_to_datetime(const std::string& iso, const time_
 
 class record_converter {
 public:
-  record_converter(conf::converter_spec value, conf::load_format format);
+  // zone: where zoned timestamps of schema'd values are rendered (UTC when null).
+  record_converter(conf::converter_spec value, conf::load_format format, const time_zone* zone = nullptr);
 
   // Appends the row for one record value to `out`. A null value (tombstone) is skipped.
   // On error `out` is left as it was and `error` says why.
@@ -49,6 +50,7 @@ private:
   convert_status json_row(std::string_view text, std::string& out, std::string& error) const;
   conf::converter_spec spec_;
   conf::load_format format_;
+  const time_zone* zone_;
 };
 
 } // namespace starpipe::connect

@@ -105,3 +105,13 @@ TEST_CASE("converter: decimal and date helpers") {
   connect::base64_decode("a*b", ok);
   CHECK_FALSE(ok);
 }
+
+TEST_CASE("converter: schema'd values without transforms honour the connector's time zone") {
+  std::string err;
+  auto zone = connect::time_zone::load("+08:00", err);
+  connect::record_converter c(json_spec(true), conf::load_format::json, zone.get());
+  auto [st, row] = run(c, R"({"schema":{"type":"struct","fields":[{"type":"string","optional":true,
+      "name":"io.debezium.time.ZonedTimestamp","field":"at"}]},"payload":{"at":"2018-06-20T13:37:03Z"}})");
+  CHECK(st == convert_status::row);
+  CHECK(row == R"({"at":"2018-06-20 21:37:03"})");
+}
