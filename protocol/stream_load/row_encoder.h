@@ -37,8 +37,6 @@ public:
   void finish_body(std::string& body) const {
     if (format_ == conf::load_format::json) body += ']';
   }
-  // Bytes a body holds beyond its rows (brackets), for accounting.
-  size_t framing_bytes() const { return format_ == conf::load_format::json ? 2 : 0; }
 
 private:
   conf::load_format format_;

@@ -5,26 +5,17 @@ namespace starpipe::stream_load {
 stream_load_client::stream_load_client(client_settings s)
     : settings_(std::move(s)), auth_(basic_auth(settings_.username, settings_.password)), http_(settings_.timeouts) {}
 
-attempt_outcome stream_load_client::attempt(const load_request& req) {
-  attempt_outcome out;
-  http_request hr;
-  hr.method = "PUT";
-  hr.expect_continue = true;
-  hr.body = req.body;
-  hr.headers = req.headers;
-  hr.headers.emplace_back("Authorization", auth_);
-
-  // Walk the FEs starting from the last one that answered.
-  std::string connect_errors;
+stream_load_client::fe_answer stream_load_client::send_via_fe(const std::string& path, http_request& hr) {
+  fe_answer out;
   const size_t n = settings_.fe_urls.size();
   for (size_t tried = 0; tried < n; ++tried) {
     size_t idx = (fe_index_ + tried) % n;
-    auto parsed = parse_http_url(settings_.fe_urls[idx] + req.path());
+    auto parsed = parse_http_url(settings_.fe_urls[idx] + path);
     if (!parsed) continue;
     hr.target = parsed->second;
     auto r = http_.send(parsed->first, hr);
     if (r.error && r.error->connect_failed) {
-      connect_errors += (connect_errors.empty() ? "" : "; ") + r.error->what;
+      out.connect_errors += (out.connect_errors.empty() ? "" : "; ") + r.error->what;
       continue;
     }
     fe_index_ = idx;
@@ -33,24 +24,45 @@ attempt_outcome stream_load_client::attempt(const load_request& req) {
       auto location = r.response->header("location");
       auto target = parse_http_url(location);
       if (!target) {
-        out.http_status = 307;
-        out.raw_body = "redirect to unusable Location '" + location + "'";
-        return out;
+        out.bad_location = location;
+        break;
       }
       hr.target = target->second;
       r = http_.send(target->first, hr);
     }
-    if (r.error) {
-      out.transport_error = r.error->what;
-      out.body_may_have_landed = r.error->body_sent;
-      return out;
-    }
-    out.http_status = r.response->status;
-    out.raw_body = r.response->body;
-    if (out.http_status == 200) out.response = parse_load_response(out.raw_body);
+    out.result = std::move(r);
+    out.reached = true;
     return out;
   }
-  out.transport_error = "None of the hosts in starrocks.http.url could be connected: " + connect_errors;
+  return out;
+}
+
+attempt_outcome stream_load_client::attempt(const load_request& req) {
+  attempt_outcome out;
+  http_request hr;
+  hr.method = "PUT";
+  hr.expect_continue = true;
+  hr.body = req.body;
+  hr.headers = req.headers;
+  hr.headers.emplace_back("Authorization", auth_);
+  auto a = send_via_fe(req.path(), hr);
+  if (!a.reached) {
+    out.transport_error = "None of the hosts in starrocks.http.url could be connected: " + a.connect_errors;
+    return out;
+  }
+  if (a.bad_location) {
+    out.http_status = 307;
+    out.raw_body = "redirect to unusable Location '" + *a.bad_location + "'";
+    return out;
+  }
+  if (a.result.error) {
+    out.transport_error = a.result.error->what;
+    out.body_may_have_landed = a.result.error->body_sent;
+    return out;
+  }
+  out.http_status = a.result.response->status;
+  out.raw_body = a.result.response->body;
+  if (out.http_status == 200) out.response = parse_load_response(out.raw_body);
   return out;
 }
 
@@ -58,37 +70,25 @@ label_state stream_load_client::load_state(const std::string& database, const st
   http_request hr;
   hr.method = "GET";
   hr.headers.emplace_back("Authorization", auth_);
-  const size_t n = settings_.fe_urls.size();
-  for (size_t tried = 0; tried < n; ++tried) {
-    size_t idx = (fe_index_ + tried) % n;
-    auto parsed = parse_http_url(settings_.fe_urls[idx] + "/api/" + database + "/get_load_state?label=" + label);
-    if (!parsed) continue;
-    hr.target = parsed->second;
-    auto r = http_.send(parsed->first, hr);
-    for (int hops = 0; hops < 3 && r.response && r.response->status == 307; ++hops) {
-      auto target = parse_http_url(r.response->header("location"));
-      if (!target) break;
-      hr.target = target->second;
-      r = http_.send(target->first, hr);
-    }
-    if (r.error) {
-      error = r.error->what;
-      if (r.error->connect_failed) continue;
-      return {};
-    }
-    if (r.response->status != 200) {
-      error = "get_load_state answered HTTP " + std::to_string(r.response->status);
-      return {};
-    }
-    auto st = parse_label_state(r.response->body);
-    if (!st || st->state.empty()) {
-      error = "get_load_state answer unreadable: " + r.response->body.substr(0, 200);
-      return {};
-    }
-    return *st;
+  auto a = send_via_fe("/api/" + database + "/get_load_state?label=" + label, hr);
+  if (!a.reached) {
+    error = a.connect_errors.empty() ? "no FE reachable for get_load_state" : a.connect_errors;
+    return {};
   }
-  if (error.empty()) error = "no FE reachable for get_load_state";
-  return {};
+  if (a.result.error) {
+    error = a.result.error->what;
+    return {};
+  }
+  if (a.result.response->status != 200) {
+    error = "get_load_state answered HTTP " + std::to_string(a.result.response->status);
+    return {};
+  }
+  auto st = parse_label_state(a.result.response->body);
+  if (!st || st->state.empty()) {
+    error = "get_load_state answer unreadable: " + a.result.response->body.substr(0, 200);
+    return {};
+  }
+  return *st;
 }
 
 std::string stream_load_client::fetch_error_log(const std::string& url, size_t limit) {

@@ -33,6 +33,15 @@ public:
   const std::string& current_fe() const { return settings_.fe_urls[fe_index_]; }
 
 private:
+  // One request through the FEs, starting with the last one that answered, following 307s.
+  struct fe_answer {
+    bool reached = false; // some FE took the connection
+    std::string connect_errors;
+    std::optional<std::string> bad_location; // a redirect to somewhere unusable
+    http_client::result result;
+  };
+  fe_answer send_via_fe(const std::string& path, http_request& hr);
+
   client_settings settings_;
   std::string auth_;
   size_t fe_index_ = 0;
