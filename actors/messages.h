@@ -85,6 +85,10 @@ using assigned_atom = caf::atom_constant<caf::atom("assigned")>;
 using caught_up_atom = caf::atom_constant<caf::atom("caughtup")>;
 using transform_atom = caf::atom_constant<caf::atom("transform")>;
 using dlq_atom = caf::atom_constant<caf::atom("dlq")>;
+// PUT /connectors/{n}/pause and /resume: consumption stops and starts again; what is
+// buffered stays and is loaded.
+using pause_atom = caf::atom_constant<caf::atom("pause")>;
+using resume_atom = caf::atom_constant<caf::atom("resume")>;
 
 } // namespace starpipe
 

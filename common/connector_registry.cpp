@@ -21,4 +21,16 @@ std::vector<connector_view> connector_registry::all() const {
   return out;
 }
 
+void connector_registry::remove(const std::string& name) {
+  std::lock_guard<std::mutex> g(mutex_);
+  connectors_.erase(name);
+}
+
+void connector_registry::replace_all(std::vector<connector_view> views) {
+  std::map<std::string, connector_view> next;
+  for (auto& v : views) next[v.name] = std::move(v);
+  std::lock_guard<std::mutex> g(mutex_);
+  connectors_.swap(next);
+}
+
 } // namespace starpipe::pipelines

@@ -16,6 +16,7 @@ struct task_status {
   int id = 0;
   std::string state = "UNASSIGNED"; // UNASSIGNED RUNNING PAUSED FAILED RESTARTING
   std::string trace;
+  std::string worker_id; // empty: this worker
 };
 
 struct connector_metrics {
@@ -35,6 +36,7 @@ struct connector_view {
   std::map<std::string, std::string> config; // as given, `name` included
   std::string state = "UNASSIGNED";
   std::string trace;
+  std::string worker_id; // the worker reporting the connector's state; empty: this worker
   std::vector<task_status> tasks;
   std::set<std::string> topics;
   connector_metrics metrics;
@@ -50,6 +52,9 @@ public:
     if (it != connectors_.end()) f(it->second);
   }
   std::optional<connector_view> get(const std::string& name) const;
+  void remove(const std::string& name);
+  // Replaces every view at once (distributed mode's merged cluster view).
+  void replace_all(std::vector<connector_view> views);
   std::vector<connector_view> all() const;
 
 private:

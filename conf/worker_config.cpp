@@ -94,7 +94,7 @@ std::map<std::string, std::string> translate_client_settings(const properties& p
   return out;
 }
 
-worker_config parse_worker_config(const properties& p) {
+worker_config parse_worker_config(const properties& p, worker_mode mode) {
   worker_config w;
   config_errors errs;
   w.bootstrap_servers = read_string(p, "bootstrap.servers", w.bootstrap_servers);
@@ -143,6 +143,44 @@ worker_config parse_worker_config(const properties& p) {
   w.consumer_settings = translate_client_settings(p, "consumer.", w.warnings, errs);
   w.config_provider_classes = read_config_providers(p, errs).classes;
   w.producer_settings = translate_client_settings(p, "producer.", w.warnings, errs);
+  {
+    properties own;
+    own.source = p.source;
+    for (const auto& e : p.entries())
+      if (e.key == "security.protocol" || e.key.rfind("ssl.", 0) == 0 || e.key.rfind("sasl.", 0) == 0)
+        own.set(e.key, e.value, e.line);
+    w.client_settings = translate_client_settings(own, "", w.warnings, errs);
+  }
+  if (mode == worker_mode::distributed) {
+    // Kafka Connect requires these four; the StarRocks guide's connect-distributed.properties
+    // relies on the values of Kafka's sample file, so those are the defaults here, said aloud.
+    auto required = [&](const char* key, const char* sample) {
+      auto v = p.get(key);
+      if (v && v->empty()) errs.add(p, key, "must not be empty");
+      if (v) return *v;
+      w.warnings.push_back(std::string(key) + " is not set: using " + sample +
+                           ", the value of Kafka's sample connect-distributed.properties");
+      return std::string(sample);
+    };
+    w.group_id = required("group.id", "connect-cluster");
+    w.config_topic = required("config.storage.topic", "connect-configs");
+    w.offset_topic = required("offset.storage.topic", "connect-offsets");
+    w.status_topic = required("status.storage.topic", "connect-status");
+    auto replication = [&](const char* key) {
+      int64_t v = read_long(p, key, 3, -1, 32767, errs);
+      if (v == 0) errs.add(p, key, "must be -1 (the broker's default) or in [1, 32767]");
+      return static_cast<int>(v);
+    };
+    w.config_replication = replication("config.storage.replication.factor");
+    w.status_replication = replication("status.storage.replication.factor");
+    replication("offset.storage.replication.factor");
+    w.status_partitions = static_cast<int>(read_long(p, "status.storage.partitions", 5, 1, 10000, errs));
+    read_long(p, "offset.storage.partitions", 25, 1, 10000, errs);
+    if (!w.config_topic.empty() && (w.config_topic == w.status_topic || w.config_topic == w.offset_topic))
+      errs.add(p, "config.storage.topic", "must differ from status.storage.topic and offset.storage.topic");
+    if (!w.status_topic.empty() && w.status_topic == w.offset_topic)
+      errs.add(p, "status.storage.topic", "must differ from offset.storage.topic");
+  }
 
   static const std::set<std::string> known = {
       "bootstrap.servers", "key.converter", "value.converter", "key.converter.schemas.enable",

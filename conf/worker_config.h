@@ -42,12 +42,25 @@ struct worker_config {
   // keys already translated (sasl.jaas.config -> sasl.username/sasl.password).
   std::map<std::string, std::string> consumer_settings;
   std::map<std::string, std::string> producer_settings; // producer.*: the dead-letter producer
+  // security.protocol, ssl.*, sasl.*: the worker's own clients (distributed mode's topics).
+  std::map<std::string, std::string> client_settings;
   std::vector<std::string> warnings; // unknown or no-op keys, logged once at start
   std::map<std::string, std::string> config_provider_classes; // config.providers.<alias>.class
+
+  // Distributed mode (connect-distributed.properties): where the cluster keeps its state.
+  std::string group_id;             // group.id: workers sharing the same topics form one cluster
+  std::string config_topic;         // config.storage.topic: connector configs and target states
+  std::string status_topic;         // status.storage.topic: connector and task statuses
+  std::string offset_topic;         // offset.storage.topic: accepted; sink offsets live in consumer groups
+  int config_replication = 3;       // *.storage.replication.factor, -1 = the broker's default
+  int status_replication = 3;
+  int status_partitions = 5;
 };
 
+enum class worker_mode { standalone, distributed };
+
 // Throws config_exception when any key is invalid; all errors are in the message.
-worker_config parse_worker_config(const properties& p);
+worker_config parse_worker_config(const properties& p, worker_mode mode = worker_mode::standalone);
 
 struct config_exception : std::runtime_error {
   explicit config_exception(const config_errors& e) : std::runtime_error(e.to_string()), errors(e) {}

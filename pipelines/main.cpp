@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "common/log.h"
+#include "pipelines/distributed.h"
 #include "pipelines/standalone.h"
 
 namespace {
@@ -16,6 +17,9 @@ const char* usage =
     "usage:\n"
     "  starpipe standalone WORKER.properties CONNECTOR.properties [MORE.properties ...]\n"
     "      Runs the connectors in one process, as connect-standalone.sh does with the same files.\n"
+    "  starpipe distributed WORKER.properties\n"
+    "      A long-running worker configured over the Kafka Connect REST API, as connect-distributed.sh;\n"
+    "      workers with the same group.id share the connectors' partitions.\n"
     "  starpipe --help | --version\n"
     "\n"
     "options (before the mode):\n"
@@ -74,8 +78,11 @@ int main(int argc, char** argv) {
     return starpipe::pipelines::run_standalone(args[i], connectors);
   }
   if (mode == "distributed") {
-    std::cerr << "starpipe distributed: not available in this build yet (issue #4)\n";
-    return 1;
+    if (args.size() - i != 1) {
+      std::cerr << "starpipe distributed: needs exactly one worker file\n" << usage;
+      return 1;
+    }
+    return starpipe::pipelines::run_distributed(args[i]);
   }
   std::cerr << "starpipe: unknown mode '" << mode << "'\n" << usage;
   return 1;

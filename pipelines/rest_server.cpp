@@ -47,18 +47,20 @@ private:
       res = {500, std::string("{\"error_code\":500,\"message\":\"") + "internal error" + "\"}", "application/json"};
       LOG_ERROR("rest", "request " << r.method << " " << r.target << " failed: " << e.what());
     }
-    write(res.status, res.body, res.content_type, req.keep_alive());
+    write(res.status, res.body, res.content_type, req.keep_alive(), false, res.location);
   }
   void reply_error(int status, const std::string& message) {
     write(status, "{\"error_code\":" + std::to_string(status) + ",\"message\":\"" + message + "\"}", "application/json",
           false);
   }
-  void write(int status, std::string body, const std::string& type, bool keep, bool challenge = false) {
+  void write(int status, std::string body, const std::string& type, bool keep, bool challenge = false,
+             const std::string& location = "") {
     auto res = std::make_shared<http::response<http::string_body>>();
     res->result(static_cast<unsigned>(status));
     res->version(11);
     res->set(http::field::content_type, type);
     if (challenge) res->set(http::field::www_authenticate, "Basic realm=\"starpipe\"");
+    if (!location.empty()) res->set(http::field::location, location);
     res->body() = std::move(body);
     res->keep_alive(keep);
     res->prepare_payload();
@@ -80,13 +82,15 @@ private:
 
 } // namespace
 
+constexpr int rest_threads = 4;
+
 struct rest_server::impl {
-  asio::io_context ioc{1};
+  asio::io_context ioc{rest_threads};
   tcp::acceptor acceptor{ioc};
-  std::shared_ptr<const connector_registry> registry;
+  rest_backend backend;
   std::shared_ptr<const conf::worker_config> worker;
   rest::api_context ctx;
-  std::thread thread;
+  std::vector<std::thread> threads;
 
   void accept() {
     acceptor.async_accept([this](beast::error_code ec, tcp::socket s) {
@@ -96,12 +100,14 @@ struct rest_server::impl {
   }
 };
 
-rest_server::rest_server(const std::string& host, unsigned short port, std::shared_ptr<const connector_registry> registry,
-                         std::shared_ptr<const conf::worker_config> worker)
+rest_server::rest_server(const std::string& host, unsigned short port, std::shared_ptr<const conf::worker_config> worker,
+                         rest_backend backend)
     : impl_(std::make_unique<impl>()) {
-  impl_->registry = std::move(registry);
+  impl_->backend = std::move(backend);
   impl_->worker = std::move(worker);
-  impl_->ctx.registry = impl_->registry.get();
+  impl_->ctx.registry = impl_->backend.view.get();
+  impl_->ctx.metrics = impl_->backend.metrics ? impl_->backend.metrics.get() : impl_->backend.view.get();
+  impl_->ctx.admin = impl_->backend.admin;
   impl_->ctx.worker = impl_->worker.get();
   impl_->ctx.worker_id = impl_->worker->worker_id;
   impl_->ctx.version = STARPIPE_VERSION;
@@ -115,12 +121,13 @@ rest_server::rest_server(const std::string& host, unsigned short port, std::shar
     throw std::runtime_error("cannot listen on " + host + ":" + std::to_string(port) + ": " + e.what());
   }
   impl_->accept();
-  impl_->thread = std::thread([this] { impl_->ioc.run(); });
+  for (int i = 0; i < rest_threads; ++i) impl_->threads.emplace_back([this] { impl_->ioc.run(); });
 }
 
 rest_server::~rest_server() {
   impl_->ioc.stop();
-  if (impl_->thread.joinable()) impl_->thread.join();
+  for (auto& t : impl_->threads)
+    if (t.joinable()) t.join();
 }
 
 unsigned short rest_server::port() const { return impl_->acceptor.local_endpoint().port(); }

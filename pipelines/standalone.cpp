@@ -2,11 +2,7 @@
 
 #include <caf/all.hpp>
 
-#include <csignal>
-#include <future>
-#include <iostream>
 #include <set>
-#include <thread>
 
 #include "actors/messages.h"
 #include "common/log.h"
@@ -14,6 +10,7 @@
 #include "conf/worker_config.h"
 #include "pipelines/connector_pipeline.h"
 #include "pipelines/rest_server.h"
+#include "pipelines/worker_process.h"
 
 namespace starpipe::pipelines {
 
@@ -70,17 +67,14 @@ int run_standalone(const std::string& worker_file, const std::vector<std::string
   if (!load_all(worker_file, connector_files, cfg)) return 1;
 
   // Signals are taken by sigwait on this thread only; every other thread inherits the mask.
-  sigset_t signals;
-  sigemptyset(&signals);
-  sigaddset(&signals, SIGTERM);
-  sigaddset(&signals, SIGINT);
-  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  const sigset_t signals = block_stop_signals();
 
   // The REST API first: a worker that cannot listen does not start, as in Kafka Connect.
   auto registry = std::make_shared<connector_registry>();
   std::unique_ptr<rest_server> rest;
   try {
-    rest = std::make_unique<rest_server>(cfg.worker->rest_host, cfg.worker->rest_port, registry, cfg.worker);
+    rest = std::make_unique<rest_server>(cfg.worker->rest_host, cfg.worker->rest_port, cfg.worker,
+                                         rest_backend{registry, registry, nullptr});
   } catch (const std::exception& e) {
     LOG_ERROR("standalone", "REST API (listeners): " << e.what());
     return 1;
@@ -88,10 +82,8 @@ int run_standalone(const std::string& worker_file, const std::vector<std::string
   LOG_INFO("standalone", "REST API on http://" << cfg.worker->rest_host << ":" << rest->port()
                                                 << " (read-only in standalone mode; GET /metrics for Prometheus)");
 
-  caf::actor_system_config sys_cfg;
-  sys_cfg.set("logger.verbosity", caf::atom("quiet"));
-  sys_cfg.set("logger.console", caf::atom("none"));
-  caf::actor_system sys{sys_cfg};
+  auto sys_cfg = quiet_actor_system_config();
+  caf::actor_system sys{*sys_cfg};
 
   LOG_INFO("standalone", "starpipe " << STARPIPE_VERSION << " standalone: Kafka at "
                                      << cfg.worker->bootstrap_servers << ", " << cfg.connectors.size()
@@ -102,21 +94,10 @@ int run_standalone(const std::string& worker_file, const std::vector<std::string
     supervisors.push_back(start_connector(sys, c, cfg.worker, registry));
   }
 
-  int sig = 0;
-  sigwait(&signals, &sig);
-  LOG_INFO("standalone", "received " << (sig == SIGTERM ? "SIGTERM" : "SIGINT")
-                                     << ": stopping consumption, loading buffered rows, committing offsets");
-
-  // A second signal, or a shutdown that takes too long, ends the process at once.
-  auto deadline = std::chrono::milliseconds(std::max<int64_t>(cfg.worker->task_shutdown_graceful_timeout_ms, 0)) +
-                  std::chrono::seconds(60);
-  std::thread watchdog([signals, deadline]() mutable {
-    timespec ts{static_cast<time_t>(deadline.count() / 1000), static_cast<long>(deadline.count() % 1000) * 1000000};
-    int s = sigtimedwait(&signals, nullptr, &ts);
-    LOG_ERROR("standalone", (s > 0 ? "second signal" : "shutdown timed out") << ": exiting without a clean stop");
-    std::_Exit(2);
-  });
-  watchdog.detach();
+  const char* sig = wait_for_stop_signal(signals);
+  LOG_INFO("standalone", "received " << sig << ": stopping consumption, loading buffered rows, committing offsets");
+  arm_shutdown_watchdog(signals, std::chrono::milliseconds(std::max<int64_t>(cfg.worker->task_shutdown_graceful_timeout_ms, 0)) +
+                                     std::chrono::seconds(60));
 
   bool clean = true;
   {

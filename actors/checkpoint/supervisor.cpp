@@ -23,6 +23,7 @@ struct supervisor_state {
   bool failed = false;
   std::string failure;
   bool stopping = false;
+  bool paused = false;
   bool flushing_for_pressure = false;
   std::set<std::string> topics_seen;
   clock::time_point last_progress = clock::now();
@@ -158,7 +159,10 @@ void report_progress(self_ptr self) {
 // log, in the task status' trace and in the starpipe_stalled gauge, until a load succeeds.
 void watch_for_stall(self_ptr self) {
   auto& st = self->state;
-  if (st.failed || st.stopping) return;
+  if (st.failed || st.stopping || st.paused) {
+    st.last_progress = clock::now();
+    return;
+  }
   int64_t lag = 0;
   for (const auto& [i, l] : st.lag) lag += l;
   auto idle = std::chrono::duration_cast<std::chrono::seconds>(clock::now() - st.last_progress).count();
@@ -224,7 +228,7 @@ caf::behavior supervisor(caf::stateful_actor<supervisor_state>* self, supervisor
     v.name = c.name;
     v.config = c.raw;
     v.state = "RUNNING";
-    for (int i = 0; i < c.tasks_max; ++i) v.tasks.push_back({i, "RUNNING", ""});
+    for (int i = 0; i < c.tasks_max; ++i) v.tasks.push_back({i, "RUNNING", "", ""});
     st.settings.registry->put(std::move(v));
   }
   for (const auto& cons : st.consumers) self->monitor(cons);
@@ -330,6 +334,31 @@ caf::behavior supervisor(caf::stateful_actor<supervisor_state>* self, supervisor
         checkpoint(self);
         self->delayed_send(self, std::chrono::milliseconds(st.settings.worker->offset_flush_interval_ms),
                            commit_atom::value);
+      },
+      [self](pause_atom) {
+        auto& st = self->state;
+        if (st.paused || st.stopping) return;
+        st.paused = true;
+        for (const auto& c : st.consumers) self->send(c, pause_atom::value);
+        LOG_INFO("supervisor", "connector " << st.settings.connector->name << " PAUSED (buffered rows are kept and loaded)");
+        publish(self, [](pipelines::connector_view& v) {
+          v.state = "PAUSED";
+          for (auto& t : v.tasks)
+            if (t.state != "FAILED") t.state = "PAUSED";
+        });
+      },
+      [self](resume_atom) {
+        auto& st = self->state;
+        if (!st.paused || st.stopping) return;
+        st.paused = false;
+        st.last_progress = clock::now(); // a pause is not a stall
+        for (const auto& c : st.consumers) self->send(c, resume_atom::value);
+        LOG_INFO("supervisor", "connector " << st.settings.connector->name << " resumed");
+        publish(self, [](pipelines::connector_view& v) {
+          v.state = "RUNNING";
+          for (auto& t : v.tasks)
+            if (t.state != "FAILED") t.state = "RUNNING";
+        });
       },
       [self](tick_atom) {
         report_progress(self);

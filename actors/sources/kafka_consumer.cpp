@@ -21,6 +21,7 @@ struct kafka_consumer_state {
   std::map<topic_partition, caf::actor> sources;
   int64_t credit = 0;
   bool paused = false;
+  bool held = false; // paused by the operator: credit coming back does not resume
   bool closing = false;
   std::set<topic_partition> fed; // partitions given records since the queue was last empty
   bool quiesced = false;
@@ -354,10 +355,23 @@ caf::behavior kafka_consumer(caf::stateful_actor<kafka_consumer_state>* self, ka
       [self](credit_atom, int64_t bytes) {
         auto& st = self->state;
         st.credit += bytes;
-        if (st.paused && st.credit >= credit_limit(st.settings) / 2) {
+        if (st.paused && !st.held && st.credit >= credit_limit(st.settings) / 2) {
           set_paused(st, false);
           LOG_DEBUG("consumer", st.id << " credit back: resumed");
         }
+      },
+      // The consumer keeps polling while held, so it stays in its group and keeps its partitions.
+      [self](pause_atom) {
+        auto& st = self->state;
+        st.held = true;
+        if (!st.paused) set_paused(st, true);
+        LOG_INFO("consumer", st.id << " paused");
+      },
+      [self](resume_atom) {
+        auto& st = self->state;
+        st.held = false;
+        if (st.paused && st.credit > 0) set_paused(st, false);
+        LOG_INFO("consumer", st.id << " resumed");
       },
       [self](commit_atom, const offset_map& offsets) { return commit(self->state, offsets, true); },
       // After each load: commit what it covered without waiting for the broker, so a crash

@@ -74,7 +74,7 @@ json task_state_of(const pipelines::task_status& t, const std::string& worker) {
   json j;
   j["id"] = t.id;
   j["state"] = t.state;
-  j["worker_id"] = worker;
+  j["worker_id"] = t.worker_id.empty() ? worker : t.worker_id;
   if (!t.trace.empty()) j["trace"] = t.trace; // omitted, not null, when empty
   return j;
 }
@@ -82,7 +82,7 @@ json task_state_of(const pipelines::task_status& t, const std::string& worker) {
 json status_of(const pipelines::connector_view& v, const std::string& worker) {
   json j;
   j["name"] = v.name;
-  j["connector"] = json{{"state", v.state}, {"worker_id", worker}};
+  j["connector"] = json{{"state", v.state}, {"worker_id", v.worker_id.empty() ? worker : v.worker_id}};
   if (!v.trace.empty()) j["connector"]["trace"] = v.trace;
   j["tasks"] = json::array();
   for (const auto& t : v.tasks) j["tasks"].push_back(task_state_of(t, worker));
@@ -166,6 +166,89 @@ response validate(const std::string& plugin, const std::string& body, const api_
   return ok(json{{"name", cls}, {"error_count", count}, {"groups", json::array({"Common", "Transforms"})}, {"configs", configs}});
 }
 
+// A request body's config map: strings, and numbers or booleans as their text (as Jackson
+// reads a Map<String, String>); null and nested values are refused.
+bool read_config_map(const json& doc, std::map<std::string, std::string>& out, std::string& problem) {
+  if (!doc.is_object()) {
+    problem = "Connector configuration must be a JSON object of string values";
+    return false;
+  }
+  for (auto it = doc.begin(); it != doc.end(); ++it) {
+    const auto& v = it.value();
+    if (v.is_null()) {
+      problem = "Null value can not be supplied as the configuration value (key " + it.key() + ")";
+      return false;
+    }
+    if (v.is_string())
+      out[it.key()] = v.get<std::string>();
+    else if (v.is_number() || v.is_boolean())
+      out[it.key()] = v.dump();
+    else {
+      problem = "Configuration value of " + it.key() + " must be a string, not " + std::string(v.type_name());
+      return false;
+    }
+  }
+  return true;
+}
+
+std::string trim(const std::string& s) {
+  auto b = s.find_first_not_of(" \t\r\n");
+  if (b == std::string::npos) return "";
+  return s.substr(b, s.find_last_not_of(" \t\r\n") - b + 1);
+}
+
+// Kafka Connect's checks before a config is stored: a connector type, the right class, then
+// every key; all errors in one 400.
+std::optional<response> invalid_config(const std::map<std::string, std::string>& config, const api_context& ctx) {
+  auto cls = config.find("connector.class");
+  if (cls == config.end() || trim(cls->second).empty()) {
+    json shown = json::object();
+    for (const auto& [k, v] : config) shown[k] = k == "starrocks.password" ? "[hidden]" : v;
+    return error(400, "Connector config " + shown.dump() + " contains no connector type");
+  }
+  conf::properties p;
+  p.source = "request";
+  for (const auto& [k, v] : config) p.set(k, v);
+  try {
+    conf::parse_connector_config(p, ctx.worker ? *ctx.worker : conf::worker_config{});
+  } catch (const conf::config_exception& e) {
+    const auto& all = e.errors.all();
+    for (const auto& err : all)
+      if (err.key == "connector.class")
+        return error(500, "Failed to find any class that implements Connector and which name matches " + cls->second +
+                              ", available connectors are: PluginDesc{klass=class "
+                              "com.starrocks.connector.kafka.StarRocksSinkConnector, name='"
+                              "com.starrocks.connector.kafka.StarRocksSinkConnector', type=sink}");
+    std::string msg = "Connector configuration is invalid and contains the following " + std::to_string(all.size()) +
+                      " error(s):";
+    for (const auto& err : all) msg += "\n" + err.key + ": " + err.problem;
+    msg += "\nYou can also find the above list of errors at the endpoint `/connector-plugins/{connectorType}/config/validate`";
+    return error(400, msg);
+  }
+  return std::nullopt;
+}
+
+response from_admin(const admin_result& r, const json& on_success, int success_status) {
+  if (r.status >= 400) return error(r.status, r.message);
+  if (!r.body.empty()) return {r.status, r.body, "application/json"};
+  if (success_status == 204 || success_status == 202) return {success_status, "", "application/json"};
+  return ok(on_success, success_status);
+}
+
+json info_for(const std::string& name, const std::map<std::string, std::string>& config,
+              const std::optional<pipelines::connector_view>& known) {
+  pipelines::connector_view v;
+  if (known) v = *known;
+  v.name = name;
+  v.config = config;
+  return info_of(v);
+}
+
+bool query_flag(const std::multimap<std::string, std::string>& q, const std::string& key) {
+  auto it = q.find(key);
+  return it != q.end() && (it->second == "true" || it->second == "TRUE" || it->second == "True");
+}
+
 } // namespace
 
 response handle(const request& req, const api_context& ctx) {
@@ -175,27 +258,34 @@ response handle(const request& req, const api_context& ctx) {
   const auto& reg = *ctx.registry;
   const bool get = req.method == "GET";
   auto read_only = [&]() {
+    if (ctx.admin) return error(405, "HTTP 405 Method Not Allowed");
     return error(405, "HTTP 405 Method Not Allowed: starpipe standalone serves the read-only endpoints; connectors "
-                      "are configured by the files given on its command line");
+                      "are configured by the files given on its command line (use starpipe distributed to manage "
+                      "them over REST)");
   };
 
   if (parts.empty()) {
     if (!get) return read_only();
     return ok(json{{"version", "3.9.0"}, {"commit", "starpipe-" + ctx.version}, {"kafka_cluster_id", ""}});
   }
+  const bool starting = ctx.admin && !ctx.admin->ready();
   if (parts.size() == 1 && parts[0] == "health") {
+    if (starting) return ok(json{{"status", "starting"}, {"message", "Worker is still starting up."}}, 503);
     return ok(json{{"status", "healthy"}, {"message", "Worker has completed startup and is ready to handle requests."}});
   }
+  // Before the config topic has been read, an empty list would be a lie.
+  if (starting && parts[0] == "connectors")
+    return error(503, "Worker is still starting up: the cluster's configuration is being read");
   if (parts[0] == "metrics" && parts.size() == 1) {
     if (!get) return read_only();
-    return {200, prometheus_metrics(reg), "text/plain; version=0.0.4"};
+    return {200, prometheus_metrics(ctx.metrics ? *ctx.metrics : reg), "text/plain; version=0.0.4"};
   }
   if (parts[0] == "connector-plugins") {
     if (parts.size() == 4 && parts[2] == "config" && parts[3] == "validate") {
       if (req.method != "PUT") return error(405, "HTTP 405 Method Not Allowed");
       return validate(parts[1], req.body, ctx);
     }
-    if (!get) return read_only();
+    if (!get) return error(405, "HTTP 405 Method Not Allowed");
     if (parts.size() == 1) {
       auto it = query.find("connectorsOnly");
       return ok(plugins(it == query.end() || it->second != "false"));
@@ -205,6 +295,37 @@ response handle(const request& req, const api_context& ctx) {
   if (parts[0] != "connectors") return error(404, "HTTP 404 Not Found");
 
   if (parts.size() == 1) {
+    if (req.method == "POST") {
+      if (!ctx.admin) return read_only();
+      auto doc = json::parse(req.body, nullptr, false);
+      if (doc.is_discarded() || !doc.is_object())
+        return error(400, "Request body must be a JSON object: {\"name\": ..., \"config\": {...}}");
+      auto name_it = doc.find("name");
+      if (name_it == doc.end() || !name_it->is_string() || trim(name_it->get<std::string>()).empty())
+        return error(400, "Connector name must not be empty: the body needs a \"name\" string");
+      const std::string name = trim(name_it->get<std::string>());
+      if (name.find('/') != std::string::npos)
+        return error(400, "Connector name " + name + " must not contain '/'");
+      std::map<std::string, std::string> config;
+      std::string problem;
+      auto cfg_it = doc.find("config");
+      if (cfg_it == doc.end()) return error(400, "Request body has no \"config\" object");
+      if (!read_config_map(*cfg_it, config, problem)) return error(400, problem);
+      if (auto n = config.find("name"); n != config.end() && n->second != name)
+        return error(400, "Connector name configuration (" + n->second + ") doesn't match connector name in the URL (" +
+                              name + ")");
+      config["name"] = name;
+      std::optional<connect::target_state> initial;
+      if (auto s = doc.find("initial_state"); s != doc.end() && !s->is_null()) {
+        if (s->is_string()) initial = connect::parse_target_state(s->get<std::string>());
+        if (!initial) return error(400, "initial_state must be one of RUNNING, PAUSED, STOPPED (case-insensitive)");
+      }
+      if (auto bad = invalid_config(config, ctx)) return *bad;
+      auto r = ctx.admin->put_config(name, config, true, initial);
+      auto res = from_admin(r, info_for(name, config, std::nullopt), 201);
+      if (res.status == 201) res.location = "/connectors/" + name;
+      return res;
+    }
     if (!get) return read_only();
     bool with_status = false, with_info = false;
     for (auto [it, end] = query.equal_range("expand"); it != end; ++it) {
@@ -228,14 +349,82 @@ response handle(const request& req, const api_context& ctx) {
   }
 
   const std::string& name = parts[1];
+  const std::string what = parts.size() > 2 ? parts[2] : "";
   auto v = reg.get(name);
+
+  // PUT /connectors/{name}/config creates or replaces.
+  if (parts.size() == 3 && what == "config" && req.method == "PUT") {
+    if (!ctx.admin) return read_only();
+    auto doc = json::parse(req.body, nullptr, false);
+    if (doc.is_discarded()) return error(400, "Request body is not valid JSON");
+    std::map<std::string, std::string> config;
+    std::string problem;
+    if (!read_config_map(doc, config, problem)) return error(400, problem);
+    if (auto n = config.find("name"); n != config.end() && n->second != name)
+      return error(400, "Connector name configuration (" + n->second + ") doesn't match connector name in the URL (" +
+                            name + ")");
+    config["name"] = name;
+    if (auto bad = invalid_config(config, ctx)) return *bad;
+    auto r = ctx.admin->put_config(name, config, false, std::nullopt);
+    auto res = from_admin(r, info_for(name, config, v), r.status);
+    if (res.status == 201) res.location = "/connectors/" + name;
+    return res;
+  }
+
   if (!v) {
-    if (parts.size() == 3 && parts[2] == "status") return error(404, "No status found for connector " + name);
+    if (parts.size() == 3 && what == "status") return error(404, "No status found for connector " + name);
+    if (parts.size() == 5 && what == "tasks" && parts[4] == "status")
+      return error(404, "No status found for task " + name + "-" + parts[3]);
+    if (parts.size() == 3 && (what == "pause" || what == "resume")) return error(404, "Unknown connector " + name);
     return error(404, "Connector " + name + " not found");
+  }
+
+  if (parts.size() == 2 && req.method == "DELETE") {
+    if (!ctx.admin) return read_only();
+    return from_admin(ctx.admin->remove(name), json(), 204);
+  }
+  if (parts.size() == 3 && (what == "pause" || what == "resume" || what == "stop") && req.method == "PUT") {
+    if (!ctx.admin) return read_only();
+    auto s = what == "pause" ? connect::target_state::paused
+             : what == "stop" ? connect::target_state::stopped : connect::target_state::started;
+    return from_admin(ctx.admin->set_target_state(name, s), json(), what == "stop" ? 204 : 202);
+  }
+  if (parts.size() == 3 && what == "restart" && req.method == "POST") {
+    if (!ctx.admin) return read_only();
+    connect::restart_request r;
+    r.connector = name;
+    r.include_tasks = query_flag(query, "includeTasks");
+    r.only_failed = query_flag(query, "onlyFailed");
+    auto res = ctx.admin->restart(r);
+    if (res.status >= 400) return error(res.status, res.message);
+    if (!r.include_tasks && !r.only_failed) return {204, "", "application/json"};
+    // 202 with the status, the instances being restarted shown RESTARTING.
+    auto shown = *v;
+    if (!r.only_failed || shown.state == "FAILED") shown.state = "RESTARTING";
+    for (auto& t : shown.tasks)
+      if (!r.only_failed || t.state == "FAILED") t.state = "RESTARTING";
+    return ok(status_of(shown, ctx.worker_id), 202);
+  }
+  if (parts.size() == 5 && what == "tasks" && parts[4] == "restart" && req.method == "POST") {
+    if (!ctx.admin) return read_only();
+    for (const auto& t : v->tasks)
+      if (std::to_string(t.id) == parts[3]) {
+        connect::restart_request r;
+        r.connector = name;
+        r.include_tasks = true;
+        r.worker_id = t.worker_id.empty() ? ctx.worker_id : t.worker_id;
+        auto res = ctx.admin->restart(r);
+        if (res.status >= 400) return error(res.status, res.message);
+        return {204, "", "application/json"};
+      }
+    return error(404, "Task " + name + "-" + parts[3] + " not found");
+  }
+  if (parts.size() == 3 && what == "offsets" && get) {
+    if (!ctx.admin) return error(404, "HTTP 404 Not Found");
+    return from_admin(ctx.admin->offsets(name), json(), 200);
   }
   if (!get) return read_only();
   if (parts.size() == 2) return ok(info_of(*v));
-  const std::string& what = parts[2];
   if (parts.size() == 3 && what == "config") {
     json c = json::object();
     for (const auto& [k, val] : v->config) c[k] = val;
@@ -259,7 +448,6 @@ response handle(const request& req, const api_context& ctx) {
       if (std::to_string(t.id) == parts[3]) return ok(task_state_of(t, ctx.worker_id));
     return error(404, "No status found for task " + name + "-" + parts[3]);
   }
-  if (parts.size() == 3 && what == "offsets") return error(404, "HTTP 404 Not Found");
   return error(404, "HTTP 404 Not Found");
 }
 

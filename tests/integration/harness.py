@@ -208,6 +208,86 @@ class Starpipe:
             return f.read()
 
 
+class Worker:
+    """`starpipe distributed`: one worker of a cluster named by group.id, configured over REST."""
+
+    def __init__(self, kafka, group="connect-cluster", worker_extra="", log_level="info", port=None):
+        self.dir = tempfile.mkdtemp(prefix="starpipe-worker-")
+        self.rest_port = port or free_port()
+        self.worker = os.path.join(self.dir, "worker.properties")
+        with open(self.worker, "w") as f:
+            f.write(f"bootstrap.servers={kafka.bootstrap}\n"
+                    "key.converter=org.apache.kafka.connect.storage.StringConverter\n"
+                    "value.converter=org.apache.kafka.connect.json.JsonConverter\n"
+                    "value.converter.schemas.enable=false\n"
+                    "offset.flush.interval.ms=1000\n"
+                    f"group.id={group}\n"
+                    f"config.storage.topic={group}-configs\n"
+                    f"status.storage.topic={group}-status\n"
+                    f"offset.storage.topic={group}-offsets\n"
+                    "config.storage.replication.factor=1\n"
+                    "status.storage.replication.factor=1\n"
+                    "offset.storage.replication.factor=1\n"
+                    # a SIGKILLed worker's partitions move after this, not librdkafka's 45 s
+                    "consumer.session.timeout.ms=6000\n"
+                    "consumer.heartbeat.interval.ms=1000\n"
+                    f"listeners=http://127.0.0.1:{self.rest_port}\n" + worker_extra)
+        self.log_path = os.path.join(self.dir, "starpipe.log")
+        self.log_level = log_level
+        self.proc = None
+
+    @property
+    def worker_id(self):
+        return f"127.0.0.1:{self.rest_port}"
+
+    def start(self, wait=True):
+        joined = self.logs().count("joined cluster") if os.path.exists(self.log_path) else 0
+        self.log = open(self.log_path, "a")
+        self.proc = subprocess.Popen([BIN["starpipe"], "--log-level", self.log_level, "distributed", self.worker],
+                                     stdout=self.log, stderr=subprocess.STDOUT)
+        _procs.append(self.proc)
+        if wait:
+            wait_until(lambda: self.logs().count("joined cluster") > joined or self.proc.poll() is not None, 60,
+                       "the worker to join")
+            check(self.proc.poll() is None, "worker exited at start:\n" + self.logs())
+        return self
+
+    def stop(self, timeout=90):
+        self.proc.send_signal(signal.SIGTERM)
+        return self.proc.wait(timeout)
+
+    def kill(self):
+        self.proc.kill()
+        self.proc.wait(10)
+
+    def logs(self):
+        with open(self.log_path) as f:
+            return f.read()
+
+    def request(self, path, method="GET", body=None, user=None):
+        """curl, an independent client; returns (status, parsed JSON or text or None, headers)."""
+        args = ["curl", "-s", "-D", "-", "-X", method, f"http://127.0.0.1:{self.rest_port}{path}"]
+        if user:
+            args += ["-u", user]
+        data = None
+        if body is not None:
+            args += ["-H", "Content-Type: application/json", "--data-binary", "@-"]
+            data = body if isinstance(body, str) else json.dumps(body)
+        out = subprocess.run(args, input=data, capture_output=True, text=True, timeout=60)
+        # text mode has turned the CRLFs into LFs
+        head, _, text = out.stdout.partition("\n\n")
+        lines = head.split("\n")
+        if not lines or not lines[0].startswith("HTTP/"):
+            raise OSError(f"no HTTP answer from {path}: {out.stdout!r} {out.stderr!r}")
+        status = int(lines[0].split()[1])
+        headers = {k.strip().lower(): v.strip() for k, _, v in (l.partition(":") for l in lines[1:])}
+        try:
+            parsed = json.loads(text) if text else None
+        except ValueError:
+            parsed = text
+        return status, parsed, headers
+
+
 def check(cond, message):
     if not cond:
         raise AssertionError(message)

@@ -14,7 +14,7 @@ namespace {
 const char* usage =
     "usage: kafka-mock [--brokers N] [--topic NAME:PARTITIONS ...]\n"
     "  Starts librdkafka's mock Kafka cluster on 127.0.0.1 and prints its bootstrap servers.\n"
-    "  Topics not listed are auto-created (one partition) on first use. Each partition keeps\n"
+    "  Topics not listed are auto-created (four partitions) on first use. Each partition keeps\n"
     "  only its newest few MB, so produce while consuming for large volumes.\n";
 }
 

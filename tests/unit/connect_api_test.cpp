@@ -1,0 +1,170 @@
+// The REST API's request validation and write paths, against a recording admin: what reaches
+// the cluster, and what never does.
+#include <doctest/doctest.h>
+#include <nlohmann/json.hpp>
+
+#include "protocol/rest/connect_api.h"
+
+using namespace starpipe;
+using json = nlohmann::json;
+
+namespace {
+
+struct recording_admin : rest::connector_admin {
+  bool is_ready = true;
+  std::vector<std::string> calls;
+  std::map<std::string, std::string> last_config;
+  rest::admin_result next{200, "", ""};
+  bool ready() const override { return is_ready; }
+  rest::admin_result put_config(const std::string& name, const std::map<std::string, std::string>& config,
+                                bool create_only, std::optional<connect::target_state> initial) override {
+    calls.push_back("put " + name + (create_only ? " create" : "") +
+                    (initial ? std::string(" ") + connect::to_string(*initial) : ""));
+    last_config = config;
+    return next.status == 200 && create_only ? rest::admin_result{201, "", ""} : next;
+  }
+  rest::admin_result remove(const std::string& name) override {
+    calls.push_back("delete " + name);
+    return next;
+  }
+  rest::admin_result set_target_state(const std::string& name, connect::target_state s) override {
+    calls.push_back(std::string("state ") + name + " " + connect::to_string(s));
+    return next;
+  }
+  rest::admin_result restart(const connect::restart_request& r) override {
+    calls.push_back("restart " + r.connector + (r.include_tasks ? " tasks" : "") + (r.only_failed ? " failed" : "") +
+                    (r.worker_id.empty() ? "" : " on " + r.worker_id));
+    return next;
+  }
+  rest::admin_result offsets(const std::string& name) override {
+    calls.push_back("offsets " + name);
+    return {200, "", R"({"offsets":[]})"};
+  }
+};
+
+json valid_config() {
+  return json{{"connector.class", "com.starrocks.connector.kafka.StarRocksSinkConnector"},
+              {"topics", "t"},
+              {"starrocks.http.url", "127.0.0.1:8030"},
+              {"starrocks.database.name", "d"},
+              {"starrocks.username", "root"},
+              {"starrocks.password", "pw"}};
+}
+
+struct fixture {
+  pipelines::connector_registry registry;
+  recording_admin admin;
+  rest::api_context ctx;
+  fixture() {
+    ctx.registry = &registry;
+    ctx.admin = &admin;
+    ctx.worker_id = "127.0.0.1:8083";
+    pipelines::connector_view v;
+    v.name = "existing";
+    v.state = "RUNNING";
+    v.tasks = {{0, "FAILED", "boom", "w1:1"}, {1, "RUNNING", "", "w2:2"}};
+    registry.put(v);
+  }
+  rest::response call(const std::string& method, const std::string& target, const std::string& body = "") {
+    return rest::handle({method, target, body}, ctx);
+  }
+};
+
+} // namespace
+
+TEST_CASE("REST: POST /connectors validates everything before anything is written") {
+  fixture f;
+  auto bad = valid_config();
+  bad["bufferflush.intervalms"] = "5";
+  bad["sink.maxretries"] = "x";
+  auto r = f.call("POST", "/connectors", json{{"name", "s"}, {"config", bad}}.dump());
+  CHECK(r.status == 400);
+  auto msg = json::parse(r.body)["message"].get<std::string>();
+  CHECK(msg.find("contains the following 2 error(s)") != std::string::npos);
+  CHECK(msg.find("bufferflush.intervalms") != std::string::npos);
+  CHECK(msg.find("sink.maxretries") != std::string::npos);
+  CHECK(f.call("POST", "/connectors", "{\"name\":").status == 400);
+  CHECK(f.call("POST", "/connectors", "[]").status == 400);
+  CHECK(f.call("POST", "/connectors", json{{"config", valid_config()}}.dump()).status == 400);
+  CHECK(f.call("POST", "/connectors", json{{"name", "s"}, {"config", {{"a", {{"nested", 1}}}}}}.dump()).status == 400);
+  CHECK(f.call("POST", "/connectors", json{{"name", "s"}, {"config", {{"topics", "t"}}}}.dump()).status == 400);
+  auto mismatch = valid_config();
+  mismatch["name"] = "other";
+  CHECK(f.call("POST", "/connectors", json{{"name", "s"}, {"config", mismatch}}.dump()).status == 400);
+  CHECK(f.call("POST", "/connectors", json{{"name", "s"}, {"config", valid_config()}, {"initial_state", "SLEEPING"}}.dump())
+            .status == 400);
+  CHECK(f.admin.calls.empty());
+}
+
+TEST_CASE("REST: POST /connectors creates with the name inserted, 201 and Location") {
+  fixture f;
+  auto r = f.call("POST", "/connectors",
+                  json{{"name", "  s  "}, {"config", valid_config()}, {"initial_state", "paused"}}.dump());
+  CHECK(r.status == 201);
+  CHECK(r.location == "/connectors/s");
+  CHECK(json::parse(r.body)["config"]["name"] == "s");
+  REQUIRE(f.admin.calls.size() == 1);
+  CHECK(f.admin.calls[0] == "put s create PAUSED");
+  CHECK(f.admin.last_config.at("name") == "s");
+  f.admin.next = {409, "Connector s already exists", ""};
+  f.admin.calls.clear();
+  r = f.call("POST", "/connectors", json{{"name", "s"}, {"config", valid_config()}}.dump());
+  // the admin's 409 passes through in Kafka Connect's error shape
+  f.admin.next = {409, "Connector s already exists", ""};
+  auto put = f.call("PUT", "/connectors/s/config", valid_config().dump());
+  CHECK(put.status == 409);
+  CHECK(json::parse(put.body) == json{{"error_code", 409}, {"message", "Connector s already exists"}});
+}
+
+TEST_CASE("REST: PUT config, pause, resume, stop, delete, restart reach the admin") {
+  fixture f;
+  CHECK(f.call("PUT", "/connectors/existing/config", valid_config().dump()).status == 200);
+  auto wrong = valid_config();
+  wrong["name"] = "x";
+  CHECK(f.call("PUT", "/connectors/existing/config", wrong.dump()).status == 400);
+  CHECK(f.call("PUT", "/connectors/existing/pause").status == 202);
+  CHECK(f.call("PUT", "/connectors/existing/resume").status == 202);
+  CHECK(f.call("PUT", "/connectors/existing/stop").status == 204);
+  CHECK(f.call("POST", "/connectors/existing/restart").status == 204);
+  auto r = f.call("POST", "/connectors/existing/restart?includeTasks=true&onlyFailed=true");
+  CHECK(r.status == 202);
+  auto status = json::parse(r.body);
+  CHECK(status["tasks"][0]["state"] == "RESTARTING"); // the failed one
+  CHECK(status["tasks"][1]["state"] == "RUNNING");
+  CHECK(f.call("POST", "/connectors/existing/tasks/1/restart").status == 204);
+  CHECK(f.call("POST", "/connectors/existing/tasks/9/restart").status == 404);
+  CHECK(f.call("DELETE", "/connectors/existing").status == 204);
+  CHECK(f.call("GET", "/connectors/existing/offsets").body == R"({"offsets":[]})");
+  std::vector<std::string> expected = {"put existing",
+                                       "state existing PAUSED",
+                                       "state existing STARTED",
+                                       "state existing STOPPED",
+                                       "restart existing",
+                                       "restart existing tasks failed",
+                                       "restart existing tasks on w2:2",
+                                       "delete existing",
+                                       "offsets existing"};
+  CHECK(f.admin.calls == expected);
+}
+
+TEST_CASE("REST: unknown connectors are 404 in Kafka Connect's words; a starting worker is 503") {
+  fixture f;
+  CHECK(json::parse(f.call("PUT", "/connectors/nope/pause").body)["message"] == "Unknown connector nope");
+  CHECK(json::parse(f.call("DELETE", "/connectors/nope").body)["message"] == "Connector nope not found");
+  CHECK(f.call("POST", "/connectors/nope/restart").status == 404);
+  CHECK(f.admin.calls.empty());
+  CHECK(f.call("PATCH", "/connectors/existing").status == 405);
+  f.admin.is_ready = false;
+  CHECK(f.call("GET", "/connectors").status == 503);
+  CHECK(f.call("GET", "/health").status == 503);
+  CHECK(f.call("GET", "/").status == 200);
+}
+
+TEST_CASE("REST: without an admin (standalone) writes are 405") {
+  fixture f;
+  f.ctx.admin = nullptr;
+  CHECK(f.call("POST", "/connectors", json{{"name", "s"}, {"config", valid_config()}}.dump()).status == 405);
+  CHECK(f.call("PUT", "/connectors/existing/pause").status == 405);
+  CHECK(f.call("DELETE", "/connectors/existing").status == 405);
+  CHECK(f.call("GET", "/connectors/existing/status").status == 200);
+}
