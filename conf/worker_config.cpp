@@ -116,16 +116,48 @@ worker_config parse_worker_config(const properties& p, worker_mode mode) {
     w.warnings.push_back("plugin.path=" + w.plugin_path +
                          " is accepted and unused: the StarRocks sink and its transforms are built into starpipe");
   {
-    static const std::regex listener_re(R"(^\s*http://([^:/\s]*):([0-9]{1,5})/?\s*$)");
+    static const std::regex listener_re(R"(^\s*(https?)://([^:/\s]*):([0-9]{1,5})/?\s*$)");
     std::string listeners = read_string(p, "listeners", "http://127.0.0.1:8083");
     std::string first = listeners.substr(0, listeners.find(','));
     std::smatch m;
-    if (!std::regex_match(first, m, listener_re) || std::stol(m[2]) > 65535) {
-      errs.add(p, "listeners", "must be http://host:port with a port in [0, 65535] (https listeners are not supported yet)");
+    if (!std::regex_match(first, m, listener_re) || std::stol(m[3]) > 65535) {
+      errs.add(p, "listeners", "must be http://host:port or https://host:port with a port in [0, 65535]");
     } else {
-      w.rest_host = m[1].length() ? std::string(m[1]) : "0.0.0.0";
+      w.rest_tls = m[1] == "https";
+      w.rest_host = m[2].length() ? std::string(m[2]) : "0.0.0.0";
       if (w.rest_host == "localhost") w.rest_host = "127.0.0.1";
-      w.rest_port = static_cast<unsigned short>(std::stol(m[2]));
+      w.rest_port = static_cast<unsigned short>(std::stol(m[3]));
+    }
+    if (listeners.find(',') != std::string::npos)
+      w.warnings.push_back("listeners=" + listeners + ": starpipe listens on the first one only (" + first + ")");
+    if (w.rest_tls) {
+      // Kafka Connect reads listeners.https.ssl.* first, then ssl.*.
+      auto tls = [&](const std::string& key) -> std::optional<std::string> {
+        if (auto v = p.get("listeners.https." + key)) return v;
+        return p.get(key);
+      };
+      auto& t = w.rest_tls_settings;
+      t.keystore_type = tls("ssl.keystore.type").value_or("JKS");
+      for (auto& ch : t.keystore_type) ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
+      t.keystore_location = tls("ssl.keystore.location").value_or("");
+      t.keystore_password = tls("ssl.keystore.password").value_or("");
+      t.key_password = tls("ssl.key.password").value_or("");
+      t.certificate_chain = tls("ssl.keystore.certificate.chain").value_or("");
+      t.key = tls("ssl.keystore.key").value_or("");
+      if (!t.certificate_chain.empty() || !t.key.empty()) {
+        if (t.certificate_chain.empty() || t.key.empty())
+          errs.add(p, "ssl.keystore.key", "ssl.keystore.key and ssl.keystore.certificate.chain go together (PEM text)");
+        t.keystore_type = "PEM";
+      } else if (t.keystore_type == "JKS") {
+        errs.add(p, "ssl.keystore.type",
+                 "JKS keystores need a JVM: set ssl.keystore.type=PKCS12 (keytool -importkeystore -deststoretype "
+                 "PKCS12) or PEM, for the https listener");
+      } else if (t.keystore_type != "PKCS12" && t.keystore_type != "PEM") {
+        errs.add(p, "ssl.keystore.type", "must be PKCS12 or PEM for the https listener");
+      } else if (t.keystore_location.empty()) {
+        errs.add(p, "ssl.keystore.location", "is required for an https listener (a " + t.keystore_type +
+                                                  " file with the server's key and certificate chain)");
+      }
     }
     std::string host = read_string(p, "rest.advertised.host.name", w.rest_host == "0.0.0.0" ? "127.0.0.1" : w.rest_host);
     int64_t port = read_long(p, "rest.advertised.port", w.rest_port, 0, 65535, errs);
@@ -146,8 +178,11 @@ worker_config parse_worker_config(const properties& p, worker_mode mode) {
   {
     properties own;
     own.source = p.source;
+    // ssl.* also configures an https REST listener; it reaches Kafka only over SSL.
+    std::string protocol = p.get("security.protocol").value_or("PLAINTEXT");
+    bool kafka_tls = protocol == "SSL" || protocol == "SASL_SSL";
     for (const auto& e : p.entries())
-      if (e.key == "security.protocol" || e.key.rfind("ssl.", 0) == 0 || e.key.rfind("sasl.", 0) == 0)
+      if (e.key == "security.protocol" || (kafka_tls && e.key.rfind("ssl.", 0) == 0) || e.key.rfind("sasl.", 0) == 0)
         own.set(e.key, e.value, e.line);
     w.client_settings = translate_client_settings(own, "", w.warnings, errs);
   }

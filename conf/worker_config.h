@@ -34,6 +34,15 @@ struct worker_config {
   std::string plugin_path;         // accepted; everything is built in
   std::string rest_host = "127.0.0.1"; // from `listeners` (default http://127.0.0.1:8083)
   unsigned short rest_port = 8083;
+  bool rest_tls = false; // an https:// listener
+  struct tls_settings {
+    std::string keystore_type;     // PKCS12 or PEM
+    std::string keystore_location; // PKCS12 file, or PEM file with the key and the certificate chain
+    std::string keystore_password;
+    std::string key_password;      // an encrypted PEM key's password
+    std::string certificate_chain; // PEM text (ssl.keystore.certificate.chain)
+    std::string key;               // PEM text (ssl.keystore.key)
+  } rest_tls_settings;
   std::string worker_id;               // rest.advertised.host.name:port, or the listener's
   // rest.basic.auth.file: user=password lines (as Kafka Connect's PropertyFileLoginModule
   // reads); when set, every REST request needs HTTP Basic auth.

@@ -37,7 +37,7 @@ int run_distributed(const std::string& worker_file) {
   }
   LOG_INFO("distributed", "starpipe " << STARPIPE_VERSION << " distributed: worker " << worker->worker_id
                                       << ", group " << worker->group_id << ", Kafka at " << worker->bootstrap_servers
-                                      << "; REST API on http://" << worker->rest_host << ":" << rest->port());
+                                      << "; REST API on " << rest->scheme() << "://" << worker->rest_host << ":" << rest->port());
   if (auto e = herder.start(); !e.empty()) {
     LOG_ERROR("distributed", "cannot join the cluster: " << e);
     herder.stop();

@@ -27,6 +27,7 @@ public:
               rest_backend backend);
   ~rest_server();
   unsigned short port() const;
+  std::string scheme() const; // http or https
 
 private:
   struct impl;

@@ -79,7 +79,7 @@ int run_standalone(const std::string& worker_file, const std::vector<std::string
     LOG_ERROR("standalone", "REST API (listeners): " << e.what());
     return 1;
   }
-  LOG_INFO("standalone", "REST API on http://" << cfg.worker->rest_host << ":" << rest->port()
+  LOG_INFO("standalone", "REST API on " << rest->scheme() << "://" << cfg.worker->rest_host << ":" << rest->port()
                                                 << " (read-only in standalone mode; GET /metrics for Prometheus)");
 
   auto sys_cfg = quiet_actor_system_config();

@@ -264,9 +264,12 @@ class Worker:
         with open(self.log_path) as f:
             return f.read()
 
-    def request(self, path, method="GET", body=None, user=None):
+    def request(self, path, method="GET", body=None, user=None, cacert=None):
         """curl, an independent client; returns (status, parsed JSON or text or None, headers)."""
-        args = ["curl", "-s", "-D", "-", "-X", method, f"http://127.0.0.1:{self.rest_port}{path}"]
+        scheme = "https" if cacert else "http"
+        args = ["curl", "-s", "-D", "-", "-X", method, f"{scheme}://127.0.0.1:{self.rest_port}{path}"]
+        if cacert:
+            args += ["--cacert", cacert]
         if user:
             args += ["-u", user]
         data = None

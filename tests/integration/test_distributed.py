@@ -2,9 +2,12 @@
 several workers sharing a connector's partitions through its consumer group. Driven with curl
 (an independent HTTP client), Kafka read back with kcat and kafka-python."""
 import json
+import os
 import subprocess
+import tempfile
+import time
 
-from harness import Kafka, StarRocks, Worker, check, run_tests, wait_until
+from harness import Kafka, StarRocks, Worker, check, free_port, run_tests, wait_until
 
 SQL = "CREATE DATABASE d; CREATE TABLE d.tab (id INT NOT NULL, v STRING) PRIMARY KEY(id);"
 SINK = "com.starrocks.connector.kafka.StarRocksSinkConnector"
@@ -127,7 +130,6 @@ def test_rest_api_writes_and_errors():
     wait_until(lambda: state_of(w, "s1")["connector"]["state"] == "PAUSED", 30, "PAUSED")
     check(all(t["state"] == "PAUSED" for t in state_of(w, "s1")["tasks"]), state_of(w, "s1"))
     produce(kafka, range(20, 30))
-    import time
     time.sleep(3)
     check(ids_in(sr) == list(range(20)), "rows loaded while paused")
     code, _, _ = w.request("/connectors/s1/pause", "PUT")
@@ -241,6 +243,52 @@ def test_restart_keeps_connectors_and_statuses():
     check(w.stop() == 0, w.logs())
 
 
+def test_https_listener_and_basic_auth():
+    kafka = Kafka({"orders": 1})
+    d = tempfile.mkdtemp(prefix="starpipe-tls-")
+    key, crt, pem, p12 = (os.path.join(d, n) for n in ("key.pem", "cert.pem", "keystore.pem", "keystore.p12"))
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", crt,
+                    "-days", "2", "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1"],
+                   check=True, capture_output=True, timeout=60)
+    with open(pem, "w") as f:
+        f.write(open(key).read() + open(crt).read())
+    subprocess.run(["openssl", "pkcs12", "-export", "-in", crt, "-inkey", key, "-out", p12, "-passout", "pass:ks-secret"],
+                   check=True, capture_output=True, timeout=60)
+    users = os.path.join(d, "users.properties")
+    with open(users, "w") as f:
+        f.write("admin=admin-secret\n")
+
+    port = free_port()
+    pem_worker = Worker(kafka, port=port, worker_extra=f"listeners=https://127.0.0.1:{port}\n"
+                        f"listeners.https.ssl.keystore.type=PEM\nlisteners.https.ssl.keystore.location={pem}\n"
+                        f"rest.basic.auth.file={users}\n").start()
+    code, body, _ = pem_worker.request("/connectors", cacert=crt)
+    check(code == 401, body)
+    code, body, _ = pem_worker.request("/connectors", cacert=crt, user="admin:wrong")
+    check(code == 401, body)
+    code, body, _ = pem_worker.request("/connectors", cacert=crt, user="admin:admin-secret")
+    check((code, body) == (200, []), body)
+    plain = subprocess.run(["curl", "-s", "-o", "/dev/null", "-w", "%{http_code}", f"http://127.0.0.1:{port}/"],
+                           capture_output=True, text=True, timeout=30).stdout
+    check(plain == "000", "plain HTTP is not answered on an https listener: " + plain)
+    check(pem_worker.stop() == 0, pem_worker.logs())
+
+    port = free_port()
+    p12_worker = Worker(kafka, port=port, worker_extra=f"listeners=https://127.0.0.1:{port}\n"
+                        f"ssl.keystore.type=PKCS12\nssl.keystore.location={p12}\nssl.keystore.password=ks-secret\n").start()
+    code, body, _ = p12_worker.request("/", cacert=crt)
+    check(code == 200 and body["version"], body)
+    check(p12_worker.stop() == 0, p12_worker.logs())
+
+    # A wrong keystore password: the worker does not start, says which key, never the secret.
+    port = free_port()
+    bad = Worker(kafka, port=port, worker_extra=f"listeners=https://127.0.0.1:{port}\n"
+                 f"ssl.keystore.type=PKCS12\nssl.keystore.location={p12}\nssl.keystore.password=not-it\n")
+    bad.start(wait=False)
+    check(bad.proc.wait(30) == 1, bad.logs())
+    check("ssl.keystore.password" in bad.logs() and "not-it" not in bad.logs(), bad.logs())
+
+
 if __name__ == "__main__":
     run_tests([test_rest_api_writes_and_errors, test_two_workers_share_the_partitions_and_take_over,
-               test_restart_keeps_connectors_and_statuses])
+               test_restart_keeps_connectors_and_statuses, test_https_listener_and_basic_auth])
