@@ -324,6 +324,7 @@ caf::behavior supervisor(caf::stateful_actor<supervisor_state>* self, supervisor
         int64_t total = 0;
         for (const auto& [i, l] : st.lag) total += l;
         publish(self, [&](pipelines::connector_view& v) {
+          v.metrics.task_lag[index] = lag;
           v.metrics.consumer_lag = total;
           v.metrics.buffered_bytes = st.tracker.outstanding_bytes();
         });

@@ -492,6 +492,16 @@ std::string prometheus_metrics(const pipelines::connector_registry& registry) {
     out << "# HELP " << m.name << " " << m.help << "\n# TYPE " << m.name << " " << m.type << "\n";
     for (const auto& v : all) out << m.name << "{connector=\"" << v.name << "\"} " << v.metrics.*(m.field) << "\n";
   }
+  out << "# HELP starpipe_task_consumer_lag Records in Kafka not consumed yet, per task\n"
+         "# TYPE starpipe_task_consumer_lag gauge\n";
+  for (const auto& v : all)
+    for (const auto& [task, lag] : v.metrics.task_lag)
+      out << "starpipe_task_consumer_lag{connector=\"" << v.name << "\",task=\"" << task << "\"} " << lag << "\n";
+  out << "# HELP starpipe_task_running 1 while the task is RUNNING\n# TYPE starpipe_task_running gauge\n";
+  for (const auto& v : all)
+    for (const auto& t : v.tasks)
+      out << "starpipe_task_running{connector=\"" << v.name << "\",task=\"" << t.id << "\",state=\"" << t.state
+          << "\"} " << (t.state == "RUNNING" ? 1 : 0) << "\n";
   return out.str();
 }
 

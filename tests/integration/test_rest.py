@@ -84,6 +84,9 @@ def test_read_only_endpoints_and_errors():
     code, body = curl(port, "/metrics")
     check(code == 200 and 'starpipe_total_flush_rows{connector="sr-sink"} 10' in body, body)
     check("# TYPE starpipe_consumer_lag gauge" in body, body)
+    check('starpipe_task_running{connector="sr-sink",task="0",state="RUNNING"} 1' in body, body)
+    wait_until(lambda: 'starpipe_task_consumer_lag{connector="sr-sink",task="0"} 0' in curl(port, "/metrics")[1], 30,
+               "the task's lag")
     check("s3cret-pw" not in sp.logs(), "no password in the log")
     check(sp.stop() == 0, "exit 0")
 
