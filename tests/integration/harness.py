@@ -161,7 +161,30 @@ class StarRocks:
             self.proc.wait(10)
 
 
-class Starpipe:
+class _StarpipeProcess:
+    """A starpipe process logging to self.log_path; subclasses say how it is started."""
+
+    def _launch(self, *args):
+        self.log = open(self.log_path, "a")
+        self.proc = subprocess.Popen([BIN["starpipe"], "--log-level", self.log_level, *args],
+                                     stdout=self.log, stderr=subprocess.STDOUT)
+        _procs.append(self.proc)
+
+    def stop(self, timeout=90):
+        """SIGTERM and wait; returns the exit code."""
+        self.proc.send_signal(signal.SIGTERM)
+        return self.proc.wait(timeout)
+
+    def kill(self):
+        self.proc.kill()
+        self.proc.wait(10)
+
+    def logs(self):
+        with open(self.log_path) as f:
+            return f.read()
+
+
+class Starpipe(_StarpipeProcess):
     def __init__(self, kafka, starrocks, connectors, worker_extra="", log_level="info"):
         """connectors: list of dicts of connector keys; the FE address and Kafka are filled in."""
         self.dir = tempfile.mkdtemp(prefix="starpipe-")
@@ -173,6 +196,10 @@ class Starpipe:
                     "value.converter=org.apache.kafka.connect.json.JsonConverter\n"
                     "value.converter.schemas.enable=false\n"
                     "offset.flush.interval.ms=1000\n"
+                    # The mock cluster sometimes holds a JoinGroup of two members joining at
+                    # once for a whole session timeout (librdkafka's default: 45 s).
+                    "consumer.session.timeout.ms=6000\n"
+                    "consumer.heartbeat.interval.ms=1000\n"
                     f"listeners=http://127.0.0.1:{self.rest_port}\n" + worker_extra)
         self.files = []
         for i, c in enumerate(connectors):
@@ -188,27 +215,11 @@ class Starpipe:
         self.proc = None
 
     def start(self):
-        self.log = open(self.log_path, "a")
-        self.proc = subprocess.Popen([BIN["starpipe"], "--log-level", self.log_level, "standalone", self.worker,
-                                      *self.files], stdout=self.log, stderr=subprocess.STDOUT)
-        _procs.append(self.proc)
+        self._launch("standalone", self.worker, *self.files)
         return self
 
-    def stop(self, timeout=60):
-        """SIGTERM and wait; returns the exit code."""
-        self.proc.send_signal(signal.SIGTERM)
-        return self.proc.wait(timeout)
 
-    def kill(self):
-        self.proc.kill()
-        self.proc.wait(10)
-
-    def logs(self):
-        with open(self.log_path) as f:
-            return f.read()
-
-
-class Worker:
+class Worker(_StarpipeProcess):
     """`starpipe distributed`: one worker of a cluster named by group.id, configured over REST."""
 
     def __init__(self, kafka, group="connect-cluster", worker_extra="", log_level="info", port=None):
@@ -242,27 +253,12 @@ class Worker:
 
     def start(self, wait=True):
         joined = self.logs().count("joined cluster") if os.path.exists(self.log_path) else 0
-        self.log = open(self.log_path, "a")
-        self.proc = subprocess.Popen([BIN["starpipe"], "--log-level", self.log_level, "distributed", self.worker],
-                                     stdout=self.log, stderr=subprocess.STDOUT)
-        _procs.append(self.proc)
+        self._launch("distributed", self.worker)
         if wait:
             wait_until(lambda: self.logs().count("joined cluster") > joined or self.proc.poll() is not None, 60,
                        "the worker to join")
             check(self.proc.poll() is None, "worker exited at start:\n" + self.logs())
         return self
-
-    def stop(self, timeout=90):
-        self.proc.send_signal(signal.SIGTERM)
-        return self.proc.wait(timeout)
-
-    def kill(self):
-        self.proc.kill()
-        self.proc.wait(10)
-
-    def logs(self):
-        with open(self.log_path) as f:
-            return f.read()
 
     def request(self, path, method="GET", body=None, user=None, cacert=None):
         """curl, an independent client; returns (status, parsed JSON or text or None, headers)."""

@@ -243,6 +243,27 @@ def test_restart_keeps_connectors_and_statuses():
     check(w.stop() == 0, w.logs())
 
 
+def test_failed_task_shows_the_cause_and_restarts_on_request():
+    kafka = Kafka({"orders": 1})
+    sr = StarRocks("CREATE DATABASE d;")
+    w = Worker(kafka).start()
+    produce(kafka, range(5))
+    check(w.request("/connectors", "POST", {"name": "s", "config": config(sr)})[0] == 201, "create")
+
+    def failed_task():
+        st = state_of(w, "s")
+        return st and st["tasks"] and st["tasks"][0]["state"] == "FAILED" and st["tasks"][0]
+    task = wait_until(failed_task, 60, "the task to fail on the missing table")
+    check("tab" in task["trace"] and task["worker_id"] == w.worker_id, task)
+    # The operator fixes the cause, then restarts only what failed.
+    sr._post("/_emulator/sql", "CREATE TABLE d.tab (id INT NOT NULL, v STRING) PRIMARY KEY(id);")
+    code, body, _ = w.request("/connectors/s/restart?includeTasks=true&onlyFailed=true", "POST")
+    check(code == 202 and body["tasks"][0]["state"] == "RESTARTING", body)
+    wait_until(lambda: ids_in(sr) == list(range(5)), 60, "the rows after the restart")
+    check(state_of(w, "s")["tasks"][0]["state"] == "RUNNING", state_of(w, "s"))
+    check(w.stop() == 0, w.logs())
+
+
 def test_https_listener_and_basic_auth():
     kafka = Kafka({"orders": 1})
     d = tempfile.mkdtemp(prefix="starpipe-tls-")
@@ -291,4 +312,5 @@ def test_https_listener_and_basic_auth():
 
 if __name__ == "__main__":
     run_tests([test_rest_api_writes_and_errors, test_two_workers_share_the_partitions_and_take_over,
-               test_restart_keeps_connectors_and_statuses, test_https_listener_and_basic_auth])
+               test_restart_keeps_connectors_and_statuses, test_failed_task_shows_the_cause_and_restarts_on_request,
+               test_https_listener_and_basic_auth])
