@@ -164,6 +164,23 @@ class StarRocks:
 class _StarpipeProcess:
     """A starpipe process logging to self.log_path; subclasses say how it is started."""
 
+    def _write_worker_file(self, kafka, prefix, port, extra):
+        """The worker keys every test shares, then `extra` (a later key wins)."""
+        self.dir = tempfile.mkdtemp(prefix=prefix)
+        self.rest_port = port or free_port()
+        self.worker = os.path.join(self.dir, "worker.properties")
+        with open(self.worker, "w") as f:
+            f.write(f"bootstrap.servers={kafka.bootstrap}\n"
+                    "key.converter=org.apache.kafka.connect.storage.StringConverter\n"
+                    "value.converter=org.apache.kafka.connect.json.JsonConverter\n"
+                    "value.converter.schemas.enable=false\n"
+                    "offset.flush.interval.ms=1000\n"
+                    # The mock cluster sometimes holds a JoinGroup of two members joining at
+                    # once for a whole session timeout (librdkafka's default: 45 s).
+                    "consumer.session.timeout.ms=6000\n"
+                    "consumer.heartbeat.interval.ms=1000\n"
+                    f"listeners=http://127.0.0.1:{self.rest_port}\n" + extra)
+
     def _launch(self, *args):
         self.log = open(self.log_path, "a")
         self.proc = subprocess.Popen([BIN["starpipe"], "--log-level", self.log_level, *args],
@@ -187,20 +204,7 @@ class _StarpipeProcess:
 class Starpipe(_StarpipeProcess):
     def __init__(self, kafka, starrocks, connectors, worker_extra="", log_level="info"):
         """connectors: list of dicts of connector keys; the FE address and Kafka are filled in."""
-        self.dir = tempfile.mkdtemp(prefix="starpipe-")
-        self.rest_port = free_port()
-        self.worker = os.path.join(self.dir, "worker.properties")
-        with open(self.worker, "w") as f:
-            f.write(f"bootstrap.servers={kafka.bootstrap}\n"
-                    "key.converter=org.apache.kafka.connect.storage.StringConverter\n"
-                    "value.converter=org.apache.kafka.connect.json.JsonConverter\n"
-                    "value.converter.schemas.enable=false\n"
-                    "offset.flush.interval.ms=1000\n"
-                    # The mock cluster sometimes holds a JoinGroup of two members joining at
-                    # once for a whole session timeout (librdkafka's default: 45 s).
-                    "consumer.session.timeout.ms=6000\n"
-                    "consumer.heartbeat.interval.ms=1000\n"
-                    f"listeners=http://127.0.0.1:{self.rest_port}\n" + worker_extra)
+        self._write_worker_file(kafka, "starpipe-", None, worker_extra)
         self.files = []
         for i, c in enumerate(connectors):
             path = os.path.join(self.dir, f"connector{i}.properties")
@@ -223,26 +227,14 @@ class Worker(_StarpipeProcess):
     """`starpipe distributed`: one worker of a cluster named by group.id, configured over REST."""
 
     def __init__(self, kafka, group="connect-cluster", worker_extra="", log_level="info", port=None):
-        self.dir = tempfile.mkdtemp(prefix="starpipe-worker-")
-        self.rest_port = port or free_port()
-        self.worker = os.path.join(self.dir, "worker.properties")
-        with open(self.worker, "w") as f:
-            f.write(f"bootstrap.servers={kafka.bootstrap}\n"
-                    "key.converter=org.apache.kafka.connect.storage.StringConverter\n"
-                    "value.converter=org.apache.kafka.connect.json.JsonConverter\n"
-                    "value.converter.schemas.enable=false\n"
-                    "offset.flush.interval.ms=1000\n"
-                    f"group.id={group}\n"
-                    f"config.storage.topic={group}-configs\n"
-                    f"status.storage.topic={group}-status\n"
-                    f"offset.storage.topic={group}-offsets\n"
-                    "config.storage.replication.factor=1\n"
-                    "status.storage.replication.factor=1\n"
-                    "offset.storage.replication.factor=1\n"
-                    # a SIGKILLed worker's partitions move after this, not librdkafka's 45 s
-                    "consumer.session.timeout.ms=6000\n"
-                    "consumer.heartbeat.interval.ms=1000\n"
-                    f"listeners=http://127.0.0.1:{self.rest_port}\n" + worker_extra)
+        self._write_worker_file(kafka, "starpipe-worker-", port,
+                                f"group.id={group}\n"
+                                f"config.storage.topic={group}-configs\n"
+                                f"status.storage.topic={group}-status\n"
+                                f"offset.storage.topic={group}-offsets\n"
+                                "config.storage.replication.factor=1\n"
+                                "status.storage.replication.factor=1\n"
+                                "offset.storage.replication.factor=1\n" + worker_extra)
         self.log_path = os.path.join(self.dir, "starpipe.log")
         self.log_level = log_level
         self.proc = None
