@@ -222,4 +222,15 @@ connector_config parse_connector_config(const properties& given, const worker_co
   return c;
 }
 
+std::map<std::string, std::string> group_consumer_settings(const connector_config& c, const worker_config& worker,
+                                                           std::map<std::string, std::string> defaults) {
+  auto settings = std::move(defaults);
+  settings.emplace("bootstrap.servers", worker.bootstrap_servers);
+  settings["group.id"] = c.group_id();
+  for (const auto& [k, v] : worker.consumer_settings) settings[k] = v;
+  for (const auto& [k, v] : c.consumer_overrides) settings[k] = v;
+  settings["enable.auto.commit"] = "false";
+  return settings;
+}
+
 } // namespace starpipe::conf

@@ -59,6 +59,12 @@ inline constexpr const char* sink_connector_class = "com.starrocks.connector.kaf
 // Throws config_exception listing every bad key.
 connector_config parse_connector_config(const properties& p, const worker_config& worker);
 
+// The librdkafka settings of a client in the connector's consumer group, as Kafka Connect
+// layers them: `defaults`, then the worker's consumer.*, then consumer.override.*; the group,
+// and auto-commit off (offsets are committed after the load), always.
+std::map<std::string, std::string> group_consumer_settings(const connector_config& c, const worker_config& worker,
+                                                           std::map<std::string, std::string> defaults);
+
 // "\x01" style or literal delimiter, as the StarRocks connector reads row_delimiter.
 std::optional<std::string> parse_delimiter(const std::string& raw);
 

@@ -123,6 +123,13 @@ std::string unescape(const std::string& s, size_t begin, size_t end) {
 
 } // namespace
 
+properties properties_from(const std::map<std::string, std::string>& config, const std::string& source) {
+  properties p;
+  p.source = source;
+  for (const auto& [k, v] : config) p.set(k, v);
+  return p;
+}
+
 properties parse_properties(const std::string& text, const std::string& source) {
   properties props;
   props.source = source;

@@ -33,6 +33,8 @@ private:
 };
 
 properties parse_properties(const std::string& text, const std::string& source = "<string>");
+// A config that came as a map (a REST body, the config topic), in key order.
+properties properties_from(const std::map<std::string, std::string>& config, const std::string& source);
 
 // "a, b ,c" -> {"a","b","c"}: the comma lists of Kafka Connect keys (topics, transforms, ...).
 std::vector<std::string> split_list(const std::string& s);

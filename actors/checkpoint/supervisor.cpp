@@ -192,6 +192,23 @@ void progress_made(self_ptr self) {
   });
 }
 
+// PUT /pause and /resume: consumers stop or start fetching; buffered rows are kept and loaded.
+void hold(self_ptr self, bool pause) {
+  auto& st = self->state;
+  if (st.paused == pause || st.stopping) return;
+  st.paused = pause;
+  if (!pause) st.last_progress = clock::now(); // a pause is not a stall
+  for (const auto& c : st.consumers) self->send(c, pause ? caf::make_message(pause_atom::value) : caf::make_message(resume_atom::value));
+  const char* state = pause ? "PAUSED" : "RUNNING";
+  LOG_INFO("supervisor", "connector " << st.settings.connector->name
+                                      << (pause ? " PAUSED (buffered rows are kept and loaded)" : " resumed"));
+  publish(self, [state](pipelines::connector_view& v) {
+    v.state = state;
+    for (auto& t : v.tasks)
+      if (t.state != "FAILED") t.state = state;
+  });
+}
+
 void checkpoint(self_ptr self) {
   flush_all(self, [self](bool) { commit_checkpoint(self); });
 }
@@ -336,31 +353,8 @@ caf::behavior supervisor(caf::stateful_actor<supervisor_state>* self, supervisor
         self->delayed_send(self, std::chrono::milliseconds(st.settings.worker->offset_flush_interval_ms),
                            commit_atom::value);
       },
-      [self](pause_atom) {
-        auto& st = self->state;
-        if (st.paused || st.stopping) return;
-        st.paused = true;
-        for (const auto& c : st.consumers) self->send(c, pause_atom::value);
-        LOG_INFO("supervisor", "connector " << st.settings.connector->name << " PAUSED (buffered rows are kept and loaded)");
-        publish(self, [](pipelines::connector_view& v) {
-          v.state = "PAUSED";
-          for (auto& t : v.tasks)
-            if (t.state != "FAILED") t.state = "PAUSED";
-        });
-      },
-      [self](resume_atom) {
-        auto& st = self->state;
-        if (!st.paused || st.stopping) return;
-        st.paused = false;
-        st.last_progress = clock::now(); // a pause is not a stall
-        for (const auto& c : st.consumers) self->send(c, resume_atom::value);
-        LOG_INFO("supervisor", "connector " << st.settings.connector->name << " resumed");
-        publish(self, [](pipelines::connector_view& v) {
-          v.state = "RUNNING";
-          for (auto& t : v.tasks)
-            if (t.state != "FAILED") t.state = "RUNNING";
-        });
-      },
+      [self](pause_atom) { hold(self, true); },
+      [self](resume_atom) { hold(self, false); },
       [self](tick_atom) {
         report_progress(self);
         watch_for_stall(self);

@@ -5,6 +5,7 @@
 #include <atomic>
 
 #include "actors/messages.h"
+#include "common/kafka_client.h"
 #include "common/log.h"
 
 namespace starpipe::sinks {
@@ -31,26 +32,17 @@ void on_delivery(rd_kafka_t*, const rd_kafka_message_t* m, void* opaque) {
 }
 
 std::string create(producer& p, const dead_letter_settings& s) {
-  char errstr[512];
-  rd_kafka_conf_t* conf = rd_kafka_conf_new();
   std::map<std::string, std::string> settings = {{"bootstrap.servers", s.bootstrap_servers},
                                                  {"client.id", "connector-dlq-producer-" + s.connector},
                                                  {"enable.idempotence", "true"},
                                                  {"linger.ms", "5"}};
   for (const auto& [k, v] : s.producer_settings) settings[k] = v;
-  for (const auto& [k, v] : settings)
-    if (rd_kafka_conf_set(conf, k.c_str(), v.c_str(), errstr, sizeof errstr) != RD_KAFKA_CONF_OK) {
-      rd_kafka_conf_destroy(conf);
-      return k + ": " + errstr;
-    }
-  rd_kafka_conf_set_opaque(conf, &p);
-  rd_kafka_conf_set_dr_msg_cb(conf, on_delivery);
-  p.rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, errstr, sizeof errstr);
-  if (!p.rk) {
-    rd_kafka_conf_destroy(conf);
-    return errstr;
-  }
-  return {};
+  std::string error;
+  p.rk = new_kafka_client(RD_KAFKA_PRODUCER, settings, error, [&p](rd_kafka_conf_t* conf) {
+    rd_kafka_conf_set_opaque(conf, &p);
+    rd_kafka_conf_set_dr_msg_cb(conf, on_delivery);
+  });
+  return p.rk ? std::string() : error;
 }
 
 } // namespace

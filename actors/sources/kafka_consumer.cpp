@@ -7,6 +7,7 @@
 
 #include "actors/messages.h"
 #include "actors/sources/partition_source.h"
+#include "common/kafka_client.h"
 #include "common/log.h"
 
 namespace starpipe::sources {
@@ -170,25 +171,11 @@ void on_error(rd_kafka_t*, int err, const char* reason, void* opaque) {
   LOG_WARN("consumer", self->state.id << " kafka: " << rd_kafka_err2name(code) << ": " << reason);
 }
 
-bool set(rd_kafka_conf_t* conf, const std::string& k, const std::string& v, std::string& error) {
-  char errstr[512];
-  if (rd_kafka_conf_set(conf, k.c_str(), v.c_str(), errstr, sizeof errstr) != RD_KAFKA_CONF_OK) {
-    error = k + ": " + errstr;
-    return false;
-  }
-  return true;
-}
-
 std::string create_consumer(self_ptr self) {
   auto& st = self->state;
   const auto& c = *st.settings.connector;
-  rd_kafka_conf_t* conf = rd_kafka_conf_new();
-  std::string error;
-  std::map<std::string, std::string> settings = {
-      {"bootstrap.servers", st.settings.worker->bootstrap_servers},
-      {"group.id", c.group_id()},
+  std::map<std::string, std::string> defaults = {
       {"client.id", "connector-consumer-" + c.name + "-" + std::to_string(st.settings.index)},
-      {"enable.auto.commit", "false"},
       {"enable.auto.offset.store", "false"},
       {"auto.offset.reset", "earliest"},
       {"enable.partition.eof", "false"},
@@ -198,24 +185,15 @@ std::string create_consumer(self_ptr self) {
        std::to_string(std::max<int64_t>(1024, std::min<int64_t>(65536, st.settings.budget_bytes / 8 / 1024)))},
       {"fetch.max.bytes", std::to_string(std::max<int64_t>(1 << 20, std::min<int64_t>(52428800, st.settings.budget_bytes / 8)))},
   };
-  if (c.topics_regex) settings["topic.metadata.refresh.interval.ms"] = "10000"; // notice new topics soon
-  for (const auto& [k, v] : st.settings.worker->consumer_settings) settings[k] = v;
-  for (const auto& [k, v] : c.consumer_overrides) settings[k] = v;
-  settings["enable.auto.commit"] = "false"; // offsets are ours to commit, after the load
-  for (const auto& [k, v] : settings)
-    if (!set(conf, k, v, error)) {
-      rd_kafka_conf_destroy(conf);
-      return error;
-    }
-  rd_kafka_conf_set_opaque(conf, self);
-  rd_kafka_conf_set_rebalance_cb(conf, on_rebalance);
-  rd_kafka_conf_set_error_cb(conf, on_error);
-  char errstr[512];
-  st.rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, errstr, sizeof errstr);
-  if (!st.rk) {
-    rd_kafka_conf_destroy(conf);
-    return std::string("cannot create Kafka consumer: ") + errstr;
-  }
+  if (c.topics_regex) defaults["topic.metadata.refresh.interval.ms"] = "10000"; // notice new topics soon
+  std::string error;
+  st.rk = new_kafka_client(RD_KAFKA_CONSUMER, conf::group_consumer_settings(c, *st.settings.worker, defaults), error,
+                           [self](rd_kafka_conf_t* conf) {
+                             rd_kafka_conf_set_opaque(conf, self);
+                             rd_kafka_conf_set_rebalance_cb(conf, on_rebalance);
+                             rd_kafka_conf_set_error_cb(conf, on_error);
+                           });
+  if (!st.rk) return "cannot create Kafka consumer: " + error;
   rd_kafka_poll_set_consumer(st.rk);
   st.queue = rd_kafka_queue_get_consumer(st.rk);
   st.cooperative = std::strcmp(rd_kafka_rebalance_protocol(st.rk), "COOPERATIVE") == 0;

@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "actors/messages.h"
+#include "common/kafka_client.h"
 #include "common/log.h"
 #include "conf/connector_config.h"
 #include "pipelines/cluster/kafka_log.h"
@@ -134,11 +135,9 @@ struct herder::impl {
 
   std::shared_ptr<conf::connector_config> parse(const std::string& name, const std::map<std::string, std::string>& c,
                                                 std::string& error) {
-    conf::properties p;
-    p.source = "connector " + name;
-    for (const auto& [k, v] : c) p.set(k, v);
     try {
-      auto cfg = std::make_shared<conf::connector_config>(conf::parse_connector_config(p, *worker));
+      auto cfg = std::make_shared<conf::connector_config>(
+          conf::parse_connector_config(conf::properties_from(c, "connector " + name), *worker));
       for (const auto& w : cfg->warnings) LOG_WARN("config", w);
       return cfg;
     } catch (const std::exception& e) {
@@ -444,24 +443,11 @@ rest::admin_result herder::offsets(const std::string& name) {
   if (!cfg) return {500, "Connector " + name + " has an invalid configuration on this worker: " + error, ""};
 
   // The sink's offsets are its consumer group's commits: read them as any client would.
-  rd_kafka_conf_t* conf = rd_kafka_conf_new();
-  char errstr[512];
-  std::map<std::string, std::string> settings = d.worker->consumer_settings;
-  for (const auto& [k, v] : cfg->consumer_overrides) settings[k] = v;
-  settings["bootstrap.servers"] = d.worker->bootstrap_servers;
-  settings["group.id"] = cfg->group_id();
-  settings["client.id"] = "starpipe-offsets-" + name;
-  settings["enable.auto.commit"] = "false";
-  for (const auto& [k, v] : settings)
-    if (rd_kafka_conf_set(conf, k.c_str(), v.c_str(), errstr, sizeof errstr) != RD_KAFKA_CONF_OK) {
-      rd_kafka_conf_destroy(conf);
-      return {500, "consumer setting " + k + ": " + errstr, ""};
-    }
-  rd_kafka_t* rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, errstr, sizeof errstr);
-  if (!rk) {
-    rd_kafka_conf_destroy(conf);
-    return {500, errstr, ""};
-  }
+  std::string error_text;
+  rd_kafka_t* rk = new_kafka_client(
+      RD_KAFKA_CONSUMER, conf::group_consumer_settings(*cfg, *d.worker, {{"client.id", "starpipe-offsets-" + name}}),
+      error_text);
+  if (!rk) return {500, "reading the offsets of connector " + name + ": " + error_text, ""};
   const rd_kafka_metadata_t* md = nullptr;
   auto err = rd_kafka_metadata(rk, 1, nullptr, &md, 10000);
   rest::admin_result result;

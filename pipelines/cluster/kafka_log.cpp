@@ -9,19 +9,12 @@
 #include <thread>
 #include <vector>
 
+#include "common/kafka_client.h"
 #include "common/log.h"
 
 namespace starpipe::pipelines::cluster {
 
 namespace {
-
-std::string configure(rd_kafka_conf_t* conf, const std::map<std::string, std::string>& settings) {
-  char errstr[512];
-  for (const auto& [k, v] : settings)
-    if (rd_kafka_conf_set(conf, k.c_str(), v.c_str(), errstr, sizeof errstr) != RD_KAFKA_CONF_OK)
-      return k + ": " + errstr;
-  return {};
-}
 
 void on_delivery(rd_kafka_t*, const rd_kafka_message_t* m, void*) {
   auto* done = static_cast<std::promise<std::string>*>(m->_private);
@@ -167,23 +160,14 @@ kafka_log::~kafka_log() = default;
 
 std::string kafka_log::open(std::chrono::milliseconds timeout) {
   auto& d = *impl_;
-  char errstr[512];
-  auto* pconf = rd_kafka_conf_new();
   auto ps = d.client("writer");
   ps["acks"] = "all";
   ps["enable.idempotence"] = "true"; // records of one key stay in order across retries
   ps["linger.ms"] = "0";
-  if (auto e = configure(pconf, ps); !e.empty()) {
-    rd_kafka_conf_destroy(pconf);
-    return "topic " + d.settings.topic + ": producer setting " + e;
-  }
-  rd_kafka_conf_set_dr_msg_cb(pconf, on_delivery);
-  d.producer = rd_kafka_new(RD_KAFKA_PRODUCER, pconf, errstr, sizeof errstr);
-  if (!d.producer) {
-    rd_kafka_conf_destroy(pconf);
-    return "topic " + d.settings.topic + ": " + errstr;
-  }
-  auto* cconf = rd_kafka_conf_new();
+  std::string problem;
+  d.producer = new_kafka_client(RD_KAFKA_PRODUCER, ps, problem,
+                                [](rd_kafka_conf_t* conf) { rd_kafka_conf_set_dr_msg_cb(conf, on_delivery); });
+  if (!d.producer) return "topic " + d.settings.topic + ": producer: " + problem;
   auto cs = d.client("reader");
   // Assigned, never subscribed: the group id is required by librdkafka and never joined.
   cs["group.id"] = d.settings.client_id + "-reader";
@@ -191,15 +175,8 @@ std::string kafka_log::open(std::chrono::milliseconds timeout) {
   cs["enable.partition.eof"] = "false";
   cs["allow.auto.create.topics"] = "false";
   cs["fetch.wait.max.ms"] = "50"; // a config change should reach every worker quickly
-  if (auto e = configure(cconf, cs); !e.empty()) {
-    rd_kafka_conf_destroy(cconf);
-    return "topic " + d.settings.topic + ": consumer setting " + e;
-  }
-  d.reader = rd_kafka_new(RD_KAFKA_CONSUMER, cconf, errstr, sizeof errstr);
-  if (!d.reader) {
-    rd_kafka_conf_destroy(cconf);
-    return "topic " + d.settings.topic + ": " + errstr;
-  }
+  d.reader = new_kafka_client(RD_KAFKA_CONSUMER, cs, problem);
+  if (!d.reader) return "topic " + d.settings.topic + ": consumer: " + problem;
 
   std::string error;
   int n = d.partition_count(d.reader, timeout, error);

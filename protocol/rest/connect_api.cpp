@@ -206,11 +206,8 @@ std::optional<response> invalid_config(const std::map<std::string, std::string>&
     for (const auto& [k, v] : config) shown[k] = k == "starrocks.password" ? "[hidden]" : v;
     return error(400, "Connector config " + shown.dump() + " contains no connector type");
   }
-  conf::properties p;
-  p.source = "request";
-  for (const auto& [k, v] : config) p.set(k, v);
   try {
-    conf::parse_connector_config(p, ctx.worker ? *ctx.worker : conf::worker_config{});
+    conf::parse_connector_config(conf::properties_from(config, "request"), ctx.worker ? *ctx.worker : conf::worker_config{});
   } catch (const conf::config_exception& e) {
     const auto& all = e.errors.all();
     for (const auto& err : all)
@@ -233,6 +230,22 @@ response from_admin(const admin_result& r, const json& on_success, int success_s
   if (!r.body.empty()) return {r.status, r.body, "application/json"};
   if (success_status == 204 || success_status == 202) return {success_status, "", "application/json"};
   return ok(on_success, success_status);
+}
+
+// The config's `name` must be the connector's, and is inserted when absent.
+std::optional<response> name_config(const std::string& name, std::map<std::string, std::string>& config) {
+  if (auto n = config.find("name"); n != config.end() && n->second != name)
+    return error(400, "Connector name configuration (" + n->second + ") doesn't match connector name in the URL (" +
+                          name + ")");
+  config["name"] = name;
+  return std::nullopt;
+}
+
+// A stored config's answer: the Info, with Location when it was created.
+response stored(const admin_result& r, const json& info, const std::string& name, int success_status) {
+  auto res = from_admin(r, info, success_status);
+  if (res.status == 201) res.location = "/connectors/" + name;
+  return res;
 }
 
 json info_for(const std::string& name, const std::map<std::string, std::string>& config,
@@ -311,10 +324,7 @@ response handle(const request& req, const api_context& ctx) {
       auto cfg_it = doc.find("config");
       if (cfg_it == doc.end()) return error(400, "Request body has no \"config\" object");
       if (!read_config_map(*cfg_it, config, problem)) return error(400, problem);
-      if (auto n = config.find("name"); n != config.end() && n->second != name)
-        return error(400, "Connector name configuration (" + n->second + ") doesn't match connector name in the URL (" +
-                              name + ")");
-      config["name"] = name;
+      if (auto bad = name_config(name, config)) return *bad;
       std::optional<connect::target_state> initial;
       if (auto s = doc.find("initial_state"); s != doc.end() && !s->is_null()) {
         if (s->is_string()) initial = connect::parse_target_state(s->get<std::string>());
@@ -322,9 +332,7 @@ response handle(const request& req, const api_context& ctx) {
       }
       if (auto bad = invalid_config(config, ctx)) return *bad;
       auto r = ctx.admin->put_config(name, config, true, initial);
-      auto res = from_admin(r, info_for(name, config, std::nullopt), 201);
-      if (res.status == 201) res.location = "/connectors/" + name;
-      return res;
+      return stored(r, info_for(name, config, std::nullopt), name, 201);
     }
     if (!get) return read_only();
     bool with_status = false, with_info = false;
@@ -360,15 +368,10 @@ response handle(const request& req, const api_context& ctx) {
     std::map<std::string, std::string> config;
     std::string problem;
     if (!read_config_map(doc, config, problem)) return error(400, problem);
-    if (auto n = config.find("name"); n != config.end() && n->second != name)
-      return error(400, "Connector name configuration (" + n->second + ") doesn't match connector name in the URL (" +
-                            name + ")");
-    config["name"] = name;
+    if (auto bad = name_config(name, config)) return *bad;
     if (auto bad = invalid_config(config, ctx)) return *bad;
     auto r = ctx.admin->put_config(name, config, false, std::nullopt);
-    auto res = from_admin(r, info_for(name, config, v), r.status);
-    if (res.status == 201) res.location = "/connectors/" + name;
-    return res;
+    return stored(r, info_for(name, config, v), name, r.status);
   }
 
   if (!v) {
