@@ -25,6 +25,9 @@ struct kafka_consumer_state {
   bool held = false; // paused by the operator: credit coming back does not resume
   bool closing = false;
   std::set<topic_partition> fed; // partitions given records since the queue was last empty
+  // Loaded on revoke but refused by the group (a rebalance already under way): a partition
+  // that comes back to this consumer resumes here instead of replaying from the last commit.
+  offset_map loaded_not_committed;
   bool quiesced = false;
   bool awaiting_first_records = true; // logged once per assignment, for operators and the benchmark // shutdown: no more polling, the last offsets are being committed
   bool cooperative = false;
@@ -111,7 +114,11 @@ void drain(self_ptr self, const std::vector<topic_partition>& tps) {
         });
   }
   blocker->request(st.supervisor, st.settings.drain_timeout, drain_atom::value, tps)
-      .receive([&](const offset_map& offsets) { commit(st, offsets, false); },
+      .receive(
+          [&](const offset_map& offsets) {
+            if (!commit(st, offsets, false))
+              for (const auto& [tp, off] : offsets) st.loaded_not_committed[tp] = off;
+          },
                [&](caf::error& e) {
                  LOG_WARN("consumer", st.id << " could not load buffered rows of " << tps_text(tps)
                                               << " before giving them up (" << self->system().render(e)
@@ -140,11 +147,25 @@ void on_rebalance(rd_kafka_t* rk, rd_kafka_resp_err_t err, rd_kafka_topic_partit
       self->link_to(src);
       st.sources[tp] = src;
     }
+    offset_map resume_at;
+    for (int i = 0; i < partitions->cnt; ++i) {
+      auto it = st.loaded_not_committed.find({partitions->elems[i].topic, partitions->elems[i].partition});
+      if (it == st.loaded_not_committed.end()) continue;
+      partitions->elems[i].offset = it->second;
+      resume_at.insert(*it);
+    }
+    st.loaded_not_committed.clear(); // partitions that went elsewhere are their new owner's now
     rd_kafka_error_t* error = nullptr;
     if (st.cooperative)
       error = rd_kafka_incremental_assign(rk, partitions);
     else
       rd_kafka_assign(rk, partitions);
+    if (!resume_at.empty()) {
+      std::string text;
+      for (const auto& [tp, off] : resume_at) text += (text.empty() ? "" : ",") + tp.to_string() + "@" + std::to_string(off);
+      LOG_INFO("consumer", st.id << " resumes after rows it loaded before the rebalance: " << text);
+      commit(st, resume_at, false, false);
+    }
     if (error) {
       LOG_ERROR("consumer", st.id << " assign failed: " << rd_kafka_error_string(error));
       rd_kafka_error_destroy(error);
