@@ -1,6 +1,7 @@
 #pragma once
 // The emulator's data: databases, tables with typed columns and their rows, and each
 // database's labels with their transaction states (docs/starrocks-protocol.md 2.2, 4).
+#include <chrono>
 #include <cstdint>
 #include <map>
 #include <mutex>
@@ -39,15 +40,33 @@ struct table {
 
 struct label_info {
   int64_t txn_id = 0;
-  std::string state; // PREPARE, VISIBLE, ABORTED
+  std::string state; // PREPARE, PREPARED, COMMITTED, VISIBLE, ABORTED
   std::string table;
   std::string reason;
+};
+
+// A transaction Stream Load's data, held until commit (docs/starrocks-protocol.md 3.3): the BE
+// context while PREPARE, then the prepared transaction the FE commits or aborts.
+struct open_transaction {
+  int64_t txn_id = 0;
+  std::string table;
+  std::map<std::string, std::string> load_headers; // of the first load; later loads must match
+  bool loaded = false;
+  bool in_flight = false;                          // a load request is reading its body
+  std::vector<std::string> bodies;
+  int64_t bytes = 0;
+  int64_t total = 0, filtered = 0, unselected = 0; // counted at prepare
+  std::string error_url;
+  std::chrono::steady_clock::time_point deadline;  // begin timeout, then prepared_timeout
+  std::chrono::steady_clock::time_point last_data;
+  int64_t idle_timeout_s = 0;
 };
 
 struct database {
   std::string name;
   std::map<std::string, table> tables; // lower-case name
   std::map<std::string, label_info> labels;
+  std::map<std::string, open_transaction> transactions; // label -> PREPARE or PREPARED data
 };
 
 class catalog {

@@ -14,6 +14,7 @@
 #include "protocol/connect/json_converter.h"
 #include "tools/starrocks_emulator/row_loader.h"
 #include "tools/starrocks_emulator/sql_parser.h"
+#include "tools/starrocks_emulator/transactions.h"
 
 namespace emulator {
 
@@ -79,6 +80,19 @@ private:
   }
 
   const request_t& req() { return parser_->get(); }
+
+  // The next fault queued for `op` (kind "" if none). drop_before_body faults are taken only
+  // when asked for (before the body), the others only after it.
+  fault take_fault(const std::string& op, bool before_body) {
+    for (auto it = st_.faults.begin(); it != st_.faults.end(); ++it) {
+      if (it->op != op) continue;
+      if ((it->kind == "drop_before_body") != before_body) return {};
+      fault f = *it;
+      if (--it->count <= 0) st_.faults.erase(it);
+      return f;
+    }
+    return {};
+  }
 
   std::map<std::string, std::string> headers() {
     std::map<std::string, std::string> out;
@@ -147,13 +161,11 @@ private:
     }
     if (!is_be_ && path.rfind("/_emulator/", 0) == 0)
       return read_body([self = shared_from_this(), path, target] { self->admin(path, target); });
-    if (!is_be_ && path.rfind("/api/transaction/", 0) == 0)
-      return read_body([self = shared_from_this()] {
-        ordered_json j;
-        j["Status"] = "FAILED";
-        j["Message"] = "emulator: the transaction stream load interface is not implemented yet";
-        self->respond_json(j, true);
-      });
+    if (path.rfind("/api/transaction/", 0) == 0) {
+      std::string op = path.substr(std::string("/api/transaction/").size());
+      if (is_be_) return be_transaction(op);
+      return fe_transaction(op);
+    }
     read_body([self = shared_from_this()] { self->respond(404, "Not Found", "text/plain", true); });
   }
 
@@ -179,11 +191,143 @@ private:
     respond(307, "", "", false, {{"Location", location}});
   }
 
+  // FE transaction API: routing, or commit/rollback of a PREPARED transaction by itself.
+  void fe_transaction(const std::string& op) {
+    if (!authorized())
+      return respond(401, rest_base(false, "Access denied; you need (at least one of) the INSERT privilege(s) for "
+                                           "this operation").dump(4),
+                     "application/json", false, {{"WWW-Authenticate", "Basic realm=\"\""}});
+    std::unique_lock<std::mutex> g(st_.cat.mutex);
+    txn::sweep(st_.cat);
+    auto answer = txn::fe_route(st_.cat, op, headers(), st_.opt.no_store);
+    g.unlock();
+    if (answer.redirect) {
+      std::string location = "http://" + st_.opt.host + ":" + std::to_string(st_.opt.be_port) + std::string(req().target());
+      return respond(307, "", "", false, {{"Location", location}});
+    }
+    // The body (none expected) is not read: the connection closes after the answer.
+    respond_json(answer.body, false);
+  }
+
+  void be_transaction(const std::string& op) {
+    auto h = headers();
+    auto fail = [&](const std::string& status, const std::string& msg) {
+      ordered_json j;
+      j["Status"] = status;
+      j["Message"] = msg;
+      respond_json(j, false);
+    };
+    fault f = take_fault(op, true);
+    if (f.kind == "drop_before_body") return close();
+    if (!authorized()) return fail("INVALID_ARGUMENT", "no valid Basic authorization");
+    if (op == "load") {
+      std::unique_lock<std::mutex> g(st_.cat.mutex);
+      txn::sweep(st_.cat);
+      bool ok = false;
+      auto refused = txn::be_load_start(st_.cat, h, ok);
+      g.unlock();
+      if (!ok) return respond_json(refused, false);
+      auto finish = [self = shared_from_this(), h] {
+        auto& st = self->st_;
+        fault f = self->take_fault("load", false);
+        std::unique_lock<std::mutex> g(st.cat.mutex);
+        if (f.kind == "fail" || f.kind == "http_500") {
+          txn::be_load_finish(st.cat, h, nullptr); // an error in load rolls the transaction back
+          g.unlock();
+          if (f.kind == "http_500") return self->respond(500, "Internal Server Error (injected)", "text/plain", false);
+          ordered_json j;
+          j["Status"] = f.status;
+          j["Message"] = f.message;
+          return self->respond_json(j, true);
+        }
+        auto j = txn::be_load_finish(st.cat, h, &self->req().body());
+        g.unlock();
+        self->answer_after_fault(f, j);
+      };
+      auto on_body = [self = shared_from_this(), h, finish] {
+        self->read_body_or(finish, [self, h] {
+          std::lock_guard<std::mutex> g(self->st_.cat.mutex);
+          txn::be_load_finish(self->st_.cat, h, nullptr);
+        });
+      };
+      if (req()[http::field::expect] == "100-continue") {
+        auto cont = std::make_shared<std::string>("HTTP/1.1 100 Continue\r\n\r\n");
+        asio::async_write(stream_, asio::buffer(*cont), [self = shared_from_this(), cont, on_body, h](beast::error_code ec, size_t) {
+          if (ec) {
+            std::lock_guard<std::mutex> g(self->st_.cat.mutex);
+            txn::be_load_finish(self->st_.cat, h, nullptr);
+            return self->close();
+          }
+          on_body();
+        });
+      } else {
+        on_body();
+      }
+      return;
+    }
+    read_body([self = shared_from_this(), op, h] {
+      auto& st = self->st_;
+      fault f = self->take_fault(op, false);
+      std::unique_lock<std::mutex> g(st.cat.mutex);
+      txn::sweep(st.cat);
+      if (f.kind == "fail" || f.kind == "http_500") {
+        // An error in begin/load/prepare rolls the transaction back; commit and rollback keep it.
+        if (op == "prepare") {
+          txn::header_map rb = h;
+          txn::be_op(st.cat, "rollback", rb, st.opt.no_store, [](const std::string&, const std::string&) { return std::string(); });
+          if (auto* d = st.cat.find_db(h.count("db") ? h.at("db") : "")) {
+            auto& li = d->labels[h.count("label") ? h.at("label") : ""];
+            li.reason = f.message;
+          }
+        }
+        g.unlock();
+        if (f.kind == "http_500") return self->respond(500, "Internal Server Error (injected)", "text/plain", false);
+        ordered_json j;
+        j["Status"] = f.status;
+        j["Message"] = f.message;
+        return self->respond_json(j, true);
+      }
+      auto j = txn::be_op(st.cat, op, h, st.opt.no_store, [self](const std::string& label, const std::string& text) {
+        return self->store_error_log(label, text);
+      });
+      if (op == "commit" && j.value("Status", "") == "OK") ++st.stats.loads;
+      g.unlock();
+      self->answer_after_fault(f, j);
+    });
+  }
+
+  void answer_after_fault(const fault& f, const ordered_json& j) {
+    if (f.kind == "drop_after_commit") return close();
+    if (f.kind == "slow") {
+      auto timer = std::make_shared<asio::steady_timer>(stream_.get_executor(), std::chrono::milliseconds(f.ms));
+      timer->async_wait([self = shared_from_this(), timer, j](beast::error_code) { self->respond_json(j, true); });
+      return;
+    }
+    respond_json(j, true);
+  }
+
+  std::string store_error_log(const std::string& label, const std::string& text) {
+    std::string file = "error_log_" + label + "_" + std::to_string(++st_.error_seq);
+    st_.error_logs[file] = text;
+    return "http://" + st_.opt.host + ":" + std::to_string(st_.opt.be_port) + "/api/_load_error_log?file=" + file;
+  }
+
+  void read_body_or(std::function<void()> then, std::function<void()> on_error) {
+    http::async_read(stream_, buffer_, *parser_, [self = shared_from_this(), then, on_error](beast::error_code ec, size_t) {
+      if (ec) {
+        on_error();
+        return self->close();
+      }
+      then();
+    });
+  }
+
   void fe_load_state(const std::string& db, const std::string& label) {
     if (!authorized())
       return respond(401, rest_base(false, "Access denied").dump(4), "application/json", true,
                      {{"WWW-Authenticate", "Basic realm=\"\""}});
     std::lock_guard<std::mutex> g(st_.cat.mutex);
+    txn::sweep(st_.cat);
     if (label.empty()) return respond_json(rest_base(false, "No label selected."), true);
     auto* d = st_.cat.find_db(db);
     if (!d) return respond_json(rest_base(false, "unknown database, database=" + db), true);
@@ -227,10 +371,7 @@ private:
     auto early_fail = [&](const std::string& msg) {
       respond_json(be_result(-1, label, "Fail", msg, nullptr, 0, 0, ""), false);
     };
-    if (!st_.faults.empty() && st_.faults.front().kind == "drop_before_body") {
-      if (--st_.faults.front().count <= 0) st_.faults.pop_front();
-      return close();
-    }
+    if (take_fault("stream_load", true).kind == "drop_before_body") return close();
     if (!authorized()) return early_fail("no valid Basic authorization");
     static const std::regex label_re(R"(^[-\w]{1,128}$)");
     if (!std::regex_match(label, label_re)) return early_fail("Invalid label format: " + label);
@@ -270,11 +411,7 @@ private:
                   const load_options& opts) {
     auto started = std::chrono::steady_clock::now();
     const std::string& body = req().body();
-    fault f;
-    if (!st_.faults.empty()) {
-      f = st_.faults.front();
-      if (--st_.faults.front().count <= 0) st_.faults.pop_front();
-    }
+    fault f = take_fault("stream_load", false);
     std::unique_lock<std::mutex> g(st_.cat.mutex);
     auto* d = st_.cat.find_db(db);
     auto* t = st_.cat.find_table(db, table);
@@ -306,11 +443,9 @@ private:
     auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started).count();
     std::string error_url;
     if (!o.error_lines.empty()) {
-      std::string file = "error_log_" + label + "_" + std::to_string(++st_.error_seq);
       std::string text;
       for (const auto& l : o.error_lines) text += l + "\n";
-      st_.error_logs[file] = text;
-      error_url = "http://" + st_.opt.host + ":" + std::to_string(st_.opt.be_port) + "/api/_load_error_log?file=" + file;
+      error_url = store_error_log(label, text);
     }
     ordered_json result;
     if (!o.fatal.empty()) {
@@ -346,9 +481,12 @@ private:
       auto j = nlohmann::json::parse(req().body(), nullptr, false);
       if (j.is_discarded() || !j.is_object() || !j.contains("kind"))
         return respond_json(rest_base(false, "body must be {\"kind\":..., \"count\":N}"), true, 400);
-      fault f{j.value("kind", ""), j.value("count", 1), j.value("message", ""), j.value("ms", 0)};
+      fault f{j.value("kind", ""), j.value("count", 1), j.value("message", ""), j.value("ms", 0),
+              j.value("op", "stream_load"), j.value("status", "INTERNAL_ERROR")};
       static const std::set<std::string> kinds = {"http_500", "drop_before_body", "drop_after_commit", "slow", "fail"};
+      static const std::set<std::string> ops = {"stream_load", "begin", "load", "prepare", "commit", "rollback"};
       if (!kinds.count(f.kind)) return respond_json(rest_base(false, "unknown fault kind " + f.kind), true, 400);
+      if (!ops.count(f.op)) return respond_json(rest_base(false, "unknown fault op " + f.op), true, 400);
       st_.faults.push_back(f);
       return respond_json(rest_base(true, ""), true);
     }

@@ -9,12 +9,15 @@
 
 namespace emulator {
 
-// A fault applied to the next `count` BE stream loads.
+// A fault applied to the next `count` BE requests of one operation: `op` is stream_load (V1)
+// or a transaction operation (begin, load, prepare, commit, rollback).
 struct fault {
   std::string kind;    // http_500 | drop_before_body | drop_after_commit | slow | fail
   int count = 1;
   std::string message; // for fail
   int ms = 0;          // for slow
+  std::string op = "stream_load";
+  std::string status = "INTERNAL_ERROR"; // for fail on a transaction operation
 };
 
 struct server_options {
