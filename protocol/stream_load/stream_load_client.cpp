@@ -38,14 +38,39 @@ stream_load_client::fe_answer stream_load_client::send_via_fe(const std::string&
 }
 
 attempt_outcome stream_load_client::attempt(const load_request& req) {
-  attempt_outcome out;
   http_request hr;
   hr.method = "PUT";
   hr.expect_continue = true;
   hr.body = req.body;
   hr.headers = req.headers;
+  return send_load(req.path(), hr);
+}
+
+attempt_outcome stream_load_client::call(txn_op op, const load_request& req) {
+  http_request hr;
+  hr.method = op == txn_op::load ? "PUT" : "POST";
+  hr.headers = {{"label", req.label}, {"db", req.database}, {"table", req.table}};
+  if (op == txn_op::load) {
+    hr.expect_continue = true;
+    hr.body = req.body;
+    for (const auto& [k, v] : req.headers)
+      if (k != "label") hr.headers.emplace_back(k, v);
+  } else if (op == txn_op::begin) {
+    for (const auto& [k, v] : req.headers)
+      if (k == "timeout") hr.headers.emplace_back(k, v); // the transaction's timeout
+  }
+  return send_load(std::string("/api/transaction/") + to_string(op), hr);
+}
+
+std::string stream_load_client::state_of_label(const std::string& database, const std::string& label) {
+  std::string error;
+  return load_state(database, label, error).state;
+}
+
+attempt_outcome stream_load_client::send_load(const std::string& path, http_request& hr) {
+  attempt_outcome out;
   hr.headers.emplace_back("Authorization", auth_);
-  auto a = send_via_fe(req.path(), hr);
+  auto a = send_via_fe(path, hr);
   if (!a.reached) {
     out.transport_error = "None of the hosts in starrocks.http.url could be connected: " + a.connect_errors;
     return out;

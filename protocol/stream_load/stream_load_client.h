@@ -10,6 +10,7 @@
 #include "protocol/stream_load/http_client.h"
 #include "protocol/stream_load/load_request.h"
 #include "protocol/stream_load/retry_policy.h"
+#include "protocol/stream_load/transaction.h"
 
 namespace starpipe::stream_load {
 
@@ -20,11 +21,14 @@ struct client_settings {
   http_timeouts timeouts;
 };
 
-class stream_load_client {
+class stream_load_client : public transaction_api {
 public:
   explicit stream_load_client(client_settings s);
 
   attempt_outcome attempt(const load_request& req);
+  // One attempt of a transaction Stream Load operation (POST, or PUT with the body for load).
+  attempt_outcome call(txn_op op, const load_request& req) override;
+  std::string state_of_label(const std::string& database, const std::string& label) override;
   // GET /api/{db}/get_load_state?label=..; state "" and `error` set when unreadable.
   label_state load_state(const std::string& database, const std::string& label, std::string& error);
   // The rejected rows StarRocks explains at ErrorURL, first `limit` bytes.
@@ -41,6 +45,7 @@ private:
     http_client::result result;
   };
   fe_answer send_via_fe(const std::string& path, http_request& hr);
+  attempt_outcome send_load(const std::string& path, http_request& hr);
 
   client_settings settings_;
   std::string auth_;

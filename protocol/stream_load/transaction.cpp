@@ -1,0 +1,177 @@
+#include "protocol/stream_load/transaction.h"
+
+namespace starpipe::stream_load {
+
+const char* to_string(txn_op op) {
+  switch (op) {
+    case txn_op::begin: return "begin";
+    case txn_op::load: return "load";
+    case txn_op::prepare: return "prepare";
+    case txn_op::commit: return "commit";
+    case txn_op::rollback: return "rollback";
+  }
+  return "?";
+}
+
+namespace {
+
+bool exhausted(int attempt, const retry_settings& s) { return s.max_retries >= 0 && attempt > s.max_retries; }
+
+txn_decision again(txn_step what, int attempt, const retry_settings& s, const std::string& why, bool slow = false) {
+  if (exhausted(attempt, s))
+    return {txn_step::fail, {}, why + " (gave up after " + std::to_string(attempt) + " attempts)"};
+  auto delay = backoff_delay(attempt, s);
+  if (slow) delay = std::min(s.max_backoff, delay * 4);
+  return {what, delay, why};
+}
+
+// What an answer that settles nothing means for each operation: a load's rows may be half
+// in, so the transaction is begun again; the others are settled through the label.
+txn_decision unclear(txn_op op, int attempt, const retry_settings& s, const std::string& why) {
+  if (op == txn_op::load) return again(txn_step::restart, attempt, s, why);
+  return {txn_step::settle, {}, why};
+}
+
+} // namespace
+
+txn_decision decide_txn(txn_op op, const attempt_outcome& o, int attempt, const retry_settings& s) {
+  if (o.transport_error) {
+    std::string why = "transport error: " + *o.transport_error;
+    if (!o.body_may_have_landed && op != txn_op::load) return again(txn_step::retry, attempt, s, why);
+    return unclear(op, attempt, s, why);
+  }
+  if (o.http_status == 401) return {txn_step::fail, {}, "authentication refused by StarRocks (HTTP 401)"};
+  if (o.http_status != 200) return unclear(op, attempt, s, "HTTP " + std::to_string(o.http_status));
+  if (!o.response) return unclear(op, attempt, s, "unreadable answer: " + o.raw_body.substr(0, 200));
+  const load_response& r = *o.response;
+  std::string why = r.status + ": " + r.message;
+  if (r.status == "OK" || r.status == "Success" || r.status == "Publish Timeout" || r.status == "PUBLISH_TIMEOUT")
+    return {txn_step::done, {}, r.status};
+  if (is_permanent_message(r.message)) return {txn_step::fail, {}, why};
+  if (r.status == "TXN_IN_PROCESSING") return again(txn_step::retry, attempt, s, why);
+  if (r.status == "LABEL_ALREADY_EXISTS") {
+    if (op == txn_op::begin) return again(txn_step::restart, attempt, s, "label taken (" + why + ")");
+    return {txn_step::settle, {}, why};
+  }
+  if (r.status == "TXN_NOT_EXISTS") {
+    if (op == txn_op::rollback) return {txn_step::done, {}, why};
+    if (op == txn_op::load || op == txn_op::begin) return again(txn_step::restart, attempt, s, why);
+    return {txn_step::settle, {}, why};
+  }
+  bool slow = is_back_pressure_message(r.message);
+  switch (op) {
+    case txn_op::begin: // nothing began: the label is still free
+      return again(txn_step::retry, attempt, s, why, slow);
+    case txn_op::load:
+    case txn_op::prepare: // an error here rolled the transaction back (or the FE lost it)
+      if (op == txn_op::prepare && r.status == "FAILED") return {txn_step::settle, {}, why};
+      return again(txn_step::restart, attempt, s, why, slow);
+    case txn_op::commit:
+    case txn_op::rollback:
+      return {txn_step::settle, {}, why};
+  }
+  return {txn_step::fail, {}, why};
+}
+
+txn_decision decide_txn_from_state(txn_op op, const std::string& state, int attempt, const retry_settings& s) {
+  std::string why = "label " + (state.empty() ? std::string("state unreadable") : state);
+  if (state.empty()) return again(txn_step::settle, attempt, s, why);
+  bool gone = state == "ABORTED" || state == "UNKNOWN";
+  bool finished = state == "COMMITTED" || state == "VISIBLE";
+  switch (op) {
+    case txn_op::begin:
+      if (state == "PREPARE") return {txn_step::done, {}, why};
+      if (state == "UNKNOWN") return again(txn_step::retry, attempt, s, why);
+      return again(txn_step::restart, attempt, s, why);
+    case txn_op::load:
+      return again(txn_step::restart, attempt, s, why);
+    case txn_op::prepare:
+      if (state == "PREPARED" || finished) return {txn_step::done, {}, why};
+      if (state == "PREPARE") return again(txn_step::retry, attempt, s, why);
+      return again(txn_step::restart, attempt, s, why);
+    case txn_op::commit:
+      if (finished) return {txn_step::done, {}, why};
+      if (gone) return {txn_step::restart, {}, why + ": its rows are not in StarRocks"};
+      return again(txn_step::retry, attempt, s, why);
+    case txn_op::rollback:
+      if (gone) return {txn_step::done, {}, why};
+      if (finished) return {txn_step::fail, {}, why + ": already committed, cannot roll back"};
+      return again(txn_step::retry, attempt, s, why);
+  }
+  return {txn_step::fail, {}, why};
+}
+
+namespace {
+
+// One operation until it is done or the decision is restart/fail.
+txn_decision run_op(transaction_api& api, txn_op op, const load_request& req, const retry_settings& s,
+                    const sleeper& sleep, txn_result& out) {
+  for (int attempt = 1;; ++attempt) {
+    ++out.attempts;
+    auto o = api.call(op, req);
+    auto d = decide_txn(op, o, attempt, s);
+    while (d.what == txn_step::settle) {
+      auto state = api.state_of_label(req.database, req.label);
+      d = decide_txn_from_state(op, state, attempt, s);
+      if (d.what == txn_step::settle) { // unreadable: ask again
+        sleep(d.delay);
+        ++attempt;
+      }
+    }
+    if (d.what == txn_step::done && o.response) out.counters = *o.response;
+    if (d.what != txn_step::retry) return d;
+    sleep(d.delay);
+  }
+}
+
+} // namespace
+
+txn_result run_transaction(transaction_api& api, const load_request& batch, const label_maker& make_label,
+                           uint64_t first_sequence, bool commit_at_end, const retry_settings& s,
+                           const sleeper& sleep) {
+  txn_result out;
+  out.sequence = first_sequence;
+  for (;;) {
+    load_request req = batch;
+    req.label = make_label(out.sequence);
+    out.label = req.label;
+    txn_decision d;
+    for (txn_op op : {txn_op::begin, txn_op::load, commit_at_end ? txn_op::commit : txn_op::prepare}) {
+      d = run_op(api, op, req, s, sleep, out);
+      if (d.what != txn_step::done) break;
+    }
+    if (d.what == txn_step::done) {
+      out.ok = true;
+      return out;
+    }
+    // Whatever state the label is in, it will not be used again: make sure it is not left open.
+    api.call(txn_op::rollback, req);
+    if (d.what == txn_step::fail) {
+      out.failure = d.reason;
+      return out;
+    }
+    ++out.restarts;
+    if (exhausted(out.restarts, s)) {
+      out.failure = d.reason + " (transaction begun again " + std::to_string(out.restarts - 1) + " times)";
+      return out;
+    }
+    sleep(d.delay);
+    ++out.sequence;
+  }
+}
+
+txn_result finish_transaction(transaction_api& api, const std::string& database, const std::string& table,
+                              const std::string& label, bool commit, const retry_settings& s, const sleeper& sleep) {
+  txn_result out;
+  out.label = label;
+  load_request req;
+  req.database = database;
+  req.table = table;
+  req.label = label;
+  auto d = run_op(api, commit ? txn_op::commit : txn_op::rollback, req, s, sleep, out);
+  out.ok = d.what == txn_step::done;
+  if (!out.ok) out.failure = d.reason;
+  return out;
+}
+
+} // namespace starpipe::stream_load

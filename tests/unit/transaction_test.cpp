@@ -1,0 +1,174 @@
+#include <doctest/doctest.h>
+
+#include <deque>
+#include <map>
+
+#include "protocol/stream_load/transaction.h"
+
+using namespace starpipe::stream_load;
+
+namespace {
+
+attempt_outcome answer(const std::string& status, const std::string& message = "") {
+  attempt_outcome o;
+  o.http_status = 200;
+  load_response r;
+  r.status = status;
+  r.message = message;
+  o.response = r;
+  return o;
+}
+attempt_outcome lost_after_send() {
+  attempt_outcome o;
+  o.transport_error = "connection reset";
+  o.body_may_have_landed = true;
+  return o;
+}
+attempt_outcome refused() {
+  attempt_outcome o;
+  o.transport_error = "connection refused";
+  return o;
+}
+retry_settings settings(int64_t max = 3) {
+  retry_settings s;
+  s.max_retries = max;
+  return s;
+}
+
+// Answers scripted per operation (then OK), label states scripted per label; records calls.
+struct scripted_api : transaction_api {
+  std::map<txn_op, std::deque<attempt_outcome>> script;
+  std::map<std::string, std::string> states;
+  std::vector<std::string> calls; // "op label"
+  attempt_outcome call(txn_op op, const load_request& req) override {
+    calls.push_back(std::string(to_string(op)) + " " + req.label);
+    auto& q = script[op];
+    if (q.empty()) return answer("OK");
+    auto o = q.front();
+    q.pop_front();
+    return o;
+  }
+  std::string state_of_label(const std::string&, const std::string& label) override {
+    calls.push_back("state " + label);
+    auto it = states.find(label);
+    return it == states.end() ? "UNKNOWN" : it->second;
+  }
+};
+
+label_maker labels = [](uint64_t n) { return "p-t-s-" + std::to_string(n); };
+sleeper no_sleep = [](std::chrono::milliseconds) {};
+
+load_request batch() {
+  load_request r;
+  r.database = "db";
+  r.table = "t";
+  r.body = std::make_shared<const std::string>("{\"id\":1}");
+  return r;
+}
+
+} // namespace
+
+TEST_CASE("transaction decisions: success, retryable, permanent") {
+  for (auto op : {txn_op::begin, txn_op::load, txn_op::prepare, txn_op::commit, txn_op::rollback})
+    CHECK(decide_txn(op, answer("OK"), 1, settings()).what == txn_step::done);
+  CHECK(decide_txn(txn_op::load, answer("TXN_IN_PROCESSING"), 1, settings()).what == txn_step::retry);
+  CHECK(decide_txn(txn_op::prepare, answer("INTERNAL_ERROR", "too many filtered rows"), 1, settings()).what ==
+        txn_step::fail);
+  CHECK(decide_txn(txn_op::begin, answer("FAILED", "No database selected."), 1, settings()).what == txn_step::fail);
+  auto r = answer("OK");
+  r.http_status = 401;
+  r.response.reset();
+  CHECK(decide_txn(txn_op::commit, r, 1, settings()).what == txn_step::fail);
+}
+
+TEST_CASE("transaction decisions: back-pressure is retried, more slowly") {
+  auto busy = decide_txn(txn_op::begin, answer("INTERNAL_ERROR", "current running txns on db 10 is 1000, larger than limit 1000"), 1, settings());
+  auto other = decide_txn(txn_op::begin, answer("INTERNAL_ERROR", "some hiccup"), 1, settings());
+  CHECK(busy.what == txn_step::retry);
+  CHECK(busy.delay > other.delay);
+  // An error in load or prepare rolled the transaction back: begin again, rows kept.
+  CHECK(decide_txn(txn_op::load, answer("INTERNAL_ERROR", "Failed to load data into tablet 1, because of too many versions"), 1, settings()).what ==
+        txn_step::restart);
+}
+
+TEST_CASE("transaction decisions: an ambiguous answer is settled through the label, never guessed") {
+  CHECK(decide_txn(txn_op::prepare, lost_after_send(), 1, settings()).what == txn_step::settle);
+  CHECK(decide_txn(txn_op::commit, lost_after_send(), 1, settings()).what == txn_step::settle);
+  CHECK(decide_txn(txn_op::commit, answer("FAILED", "Transaction status unknown, you can retry with same label."), 1, settings()).what ==
+        txn_step::settle);
+  CHECK(decide_txn(txn_op::prepare, answer("TXN_NOT_EXISTS"), 1, settings()).what == txn_step::settle);
+  // Nothing went out: the same operation again.
+  CHECK(decide_txn(txn_op::commit, refused(), 1, settings()).what == txn_step::retry);
+  // A load whose answer was lost may have half its rows in: the transaction starts over.
+  CHECK(decide_txn(txn_op::load, lost_after_send(), 1, settings()).what == txn_step::restart);
+
+  CHECK(decide_txn_from_state(txn_op::prepare, "PREPARED", 1, settings()).what == txn_step::done);
+  CHECK(decide_txn_from_state(txn_op::prepare, "ABORTED", 1, settings()).what == txn_step::restart);
+  CHECK(decide_txn_from_state(txn_op::commit, "VISIBLE", 1, settings()).what == txn_step::done);
+  CHECK(decide_txn_from_state(txn_op::commit, "COMMITTED", 1, settings()).what == txn_step::done);
+  CHECK(decide_txn_from_state(txn_op::commit, "PREPARED", 1, settings()).what == txn_step::retry);
+  CHECK(decide_txn_from_state(txn_op::commit, "ABORTED", 1, settings()).what == txn_step::restart);
+  CHECK(decide_txn_from_state(txn_op::rollback, "ABORTED", 1, settings()).what == txn_step::done);
+  CHECK(decide_txn_from_state(txn_op::rollback, "VISIBLE", 1, settings()).what == txn_step::fail);
+  CHECK(decide_txn_from_state(txn_op::begin, "PREPARE", 1, settings()).what == txn_step::done);
+}
+
+TEST_CASE("run_transaction: begin, load, prepare under one label") {
+  scripted_api api;
+  auto r = run_transaction(api, batch(), labels, 7, false, settings(), no_sleep);
+  CHECK(r.ok);
+  CHECK(r.label == "p-t-s-7");
+  CHECK(api.calls == std::vector<std::string>{"begin p-t-s-7", "load p-t-s-7", "prepare p-t-s-7"});
+}
+
+TEST_CASE("run_transaction: a lost prepare answer is settled as PREPARED, not repeated") {
+  scripted_api api;
+  api.script[txn_op::prepare] = {lost_after_send()};
+  api.states["p-t-s-1"] = "PREPARED";
+  auto r = run_transaction(api, batch(), labels, 1, false, settings(), no_sleep);
+  CHECK(r.ok);
+  CHECK(api.calls == std::vector<std::string>{"begin p-t-s-1", "load p-t-s-1", "prepare p-t-s-1", "state p-t-s-1"});
+}
+
+TEST_CASE("run_transaction: a transaction StarRocks aborted is begun again under the next label") {
+  scripted_api api;
+  api.script[txn_op::load] = {answer("INTERNAL_ERROR", "Failed to load data into tablet 9, because of too many versions")};
+  auto r = run_transaction(api, batch(), labels, 1, true, settings(), no_sleep);
+  CHECK(r.ok);
+  CHECK(r.label == "p-t-s-2");
+  CHECK(r.sequence == 2);
+  CHECK(api.calls == std::vector<std::string>{"begin p-t-s-1", "load p-t-s-1", "rollback p-t-s-1", "begin p-t-s-2",
+                                              "load p-t-s-2", "commit p-t-s-2"});
+}
+
+TEST_CASE("run_transaction: a taken label is skipped; a permanent error fails after rolling back") {
+  scripted_api api;
+  api.script[txn_op::begin] = {answer("LABEL_ALREADY_EXISTS")};
+  api.script[txn_op::prepare] = {answer("INTERNAL_ERROR", "too many filtered rows")};
+  auto r = run_transaction(api, batch(), labels, 4, false, settings(), no_sleep);
+  CHECK_FALSE(r.ok);
+  CHECK(r.failure.find("too many filtered rows") != std::string::npos);
+  CHECK(api.calls.back() == "rollback p-t-s-5");
+}
+
+TEST_CASE("run_transaction: gives up after sink.max-retries restarts") {
+  scripted_api api;
+  for (int i = 0; i < 10; ++i) api.script[txn_op::load].push_back(answer("TXN_NOT_EXISTS"));
+  auto r = run_transaction(api, batch(), labels, 1, false, settings(2), no_sleep);
+  CHECK_FALSE(r.ok);
+  CHECK(r.restarts == 3);
+}
+
+TEST_CASE("finish_transaction: commit is idempotent and settled; a lost commit answer reads COMMITTED") {
+  scripted_api api;
+  api.script[txn_op::commit] = {lost_after_send()};
+  api.states["L"] = "VISIBLE";
+  auto r = finish_transaction(api, "db", "t", "L", true, settings(), no_sleep);
+  CHECK(r.ok);
+  scripted_api gone;
+  gone.script[txn_op::commit] = {answer("FAILED", "Can not commit ABORTED transaction 7, label is L")};
+  gone.states["L"] = "ABORTED";
+  auto lost = finish_transaction(gone, "db", "t", "L", true, settings(), no_sleep);
+  CHECK_FALSE(lost.ok);
+  CHECK(lost.failure.find("not in StarRocks") != std::string::npos);
+}
