@@ -15,7 +15,27 @@ const std::string& connector_config::table_for(const std::string& topic) const {
   return it == topic2table.end() ? topic : it->second;
 }
 
+std::map<std::string, std::string> connector_config::load_properties_for(const std::string& table) const {
+  auto out = load_properties;
+  auto it = table_load_properties.find(table);
+  if (it != table_load_properties.end())
+    for (const auto& [k, v] : it->second) out[k] = v;
+  return out;
+}
+
 namespace {
+
+// A Kafka connector key and its StarRocks Flink connector name mean the same thing; either
+// may be given, not both with different values.
+int64_t read_long_alias(const properties& p, const std::string& key, const std::string& flink_key, int64_t def,
+                        int64_t min, int64_t max, config_errors& errs) {
+  if (p.has(key) && p.has(flink_key) && read_string(p, key, "") != read_string(p, flink_key, "")) {
+    errs.add(p, flink_key, "conflicts with " + key + " (" + read_string(p, key, "") + "); set only one of them");
+    return def;
+  }
+  if (p.has(flink_key)) return read_long(p, flink_key, def, min, max, errs);
+  return read_long(p, key, def, min, max, errs);
+}
 
 
 std::string lower(std::string s) {
@@ -121,13 +141,54 @@ connector_config parse_connector_config(const properties& given, const worker_co
   if (auto v = read_required(p, "starrocks.password", true, errs)) c.password = p.get("starrocks.password").value_or("");
 
   c.tasks_max = read_long(p, "tasks.max", 1, 1, 1024, errs);
-  c.buffer_max_bytes = read_long(p, "bufferflush.maxbytes", 67108864, 67108864, 10737418240LL, errs);
-  c.buffer_interval_ms = read_long(p, "bufferflush.intervalms", 1000, 1000, 3600000, errs);
-  c.connect_timeout_ms = read_long(p, "connect.timeoutms", 1000, 100, 60000, errs);
-  c.max_retries = read_long(p, "sink.maxretries", 3, -1, INT64_MAX, errs);
+  c.buffer_max_bytes = read_long_alias(p, "bufferflush.maxbytes", "sink.buffer-flush.max-bytes", 67108864, 67108864,
+                                       10737418240LL, errs);
+  c.buffer_interval_ms = read_long_alias(p, "bufferflush.intervalms", "sink.buffer-flush.interval-ms", 1000, 1000,
+                                         3600000, errs);
+  c.connect_timeout_ms = read_long_alias(p, "connect.timeoutms", "sink.connect.timeout-ms", 1000, 100, 60000, errs);
+  if (p.has("sink.max-retries"))
+    c.max_retries = read_long_alias(p, "sink.maxretries", "sink.max-retries", 3, 0, 10, errs);
+  else
+    c.max_retries = read_long(p, "sink.maxretries", 3, -1, INT64_MAX, errs);
+  if (p.has("sink.buffer-flush.max-rows"))
+    c.buffer_max_rows = read_long(p, "sink.buffer-flush.max-rows", 500000, 64000, 5000000, errs);
+  c.wait_for_continue_ms = read_long(p, "sink.wait-for-continue.timeout-ms", 30000, 3000, 60000, errs);
+  c.ignore_update_before = read_bool(p, "sink.ignore.update-before", true, errs);
+  {
+    std::string semantic = lower(read_string(p, "sink.semantic", "at-least-once"));
+    if (semantic == "exactly-once") c.semantic = delivery::exactly_once;
+    else if (semantic != "at-least-once") errs.add(p, "sink.semantic", "must be at-least-once or exactly-once");
+    std::string version = lower(read_string(p, "sink.version", "AUTO"));
+    if (version == "v1") c.version = load_interface::v1;
+    else if (version == "v2") c.version = load_interface::v2;
+    else if (version != "auto") errs.add(p, "sink.version", "must be V1, V2 or AUTO");
+    if (c.semantic == delivery::exactly_once && c.version == load_interface::v1)
+      errs.add(p, "sink.version",
+               "V1 cannot give exactly-once: sink.semantic=exactly-once needs the transaction interface (V2 or AUTO)");
+    static const std::regex prefix_re(R"(^[-_A-Za-z0-9]{1,64}$)");
+    c.label_prefix = read_string(p, "sink.label-prefix", "");
+    if (p.has("sink.label-prefix") && !std::regex_match(c.label_prefix, prefix_re))
+      errs.add(p, "sink.label-prefix", "must be 1 to 64 characters of A-Z, a-z, 0-9, '_' and '-'");
+    if (c.label_prefix.empty()) {
+      c.label_prefix = "starpipe-" + c.name;
+      for (auto& ch : c.label_prefix)
+        if (!std::isalnum(static_cast<unsigned char>(ch)) && ch != '_' && ch != '-') ch = '_';
+      if (c.label_prefix.size() > 64) c.label_prefix.resize(64);
+    }
+  }
 
-  for (const auto& [name, value] : p.with_prefix("sink.properties."))
-    c.load_properties[lower(name)] = value;
+  for (const auto& [name, value] : p.with_prefix("sink.properties.")) {
+    auto dot = name.find('.');
+    if (dot == std::string::npos) {
+      c.load_properties[lower(name)] = value;
+      continue;
+    }
+    std::string table = name.substr(0, dot), header = lower(name.substr(dot + 1));
+    if (header == "format" || header == "row_delimiter" || header == "strip_outer_array")
+      errs.add(p, "sink.properties." + name, "the body format is per connector; only load options can be set per table");
+    else
+      c.table_load_properties[table][header] = value;
+  }
   if (auto f = c.load_properties.find("format"); f != c.load_properties.end()) {
     std::string v = lower(f->second);
     if (v == "json") c.format = load_format::json;
@@ -152,9 +213,21 @@ connector_config parse_connector_config(const properties& given, const worker_co
     c.load_properties["strip_outer_array"] = "true";
     if (!c.load_properties.count("ignore_json_size")) c.load_properties["ignore_json_size"] = "true";
   }
-  for (const char* reserved : {"label", "expect", "authorization", "content-length", "transfer-encoding"})
+  for (const char* reserved : {"label", "expect", "authorization", "content-length", "transfer-encoding", "db", "table"})
     if (c.load_properties.count(reserved))
       errs.add(p, std::string("sink.properties.") + reserved, "is set by starpipe per request and may not be overridden");
+  auto check_partial = [&](const std::map<std::string, std::string>& props, const std::string& where) {
+    auto pu = props.find("partial_update");
+    if (pu == props.end() || lower(pu->second) != "true") return;
+    if (!props.count("columns"))
+      errs.add(p, where + "partial_update",
+               "partial updates need " + where + "columns: the key and the columns to update, e.g. id,name,__op");
+  };
+  check_partial(c.load_properties, "sink.properties.");
+  for (const auto& [table, props] : c.table_load_properties) {
+    auto merged = c.load_properties_for(table);
+    check_partial(merged, "sink.properties." + table + ".");
+  }
 
   c.key_converter = read_converter(p, "key.converter", worker.key_converter, errs);
   c.value_converter = read_converter(p, "value.converter", worker.value_converter, errs);
@@ -192,7 +265,10 @@ connector_config parse_connector_config(const properties& given, const worker_co
       "bufferflush.maxbytes", "bufferflush.intervalms", "connect.timeoutms", "sink.maxretries",
       "key.converter", "value.converter", "key.converter.schemas.enable", "value.converter.schemas.enable",
       "key.converter.schema.registry.url", "value.converter.schema.registry.url", "transforms",
-      "header.converter", "config.action.reload", "sink.ignore.deletes", "starrocks.timezone"};
+      "header.converter", "config.action.reload", "sink.ignore.deletes", "starrocks.timezone",
+      "sink.semantic", "sink.version", "sink.label-prefix", "sink.buffer-flush.max-bytes",
+      "sink.buffer-flush.max-rows", "sink.buffer-flush.interval-ms", "sink.max-retries", "sink.connect.timeout-ms",
+      "sink.wait-for-continue.timeout-ms", "sink.ignore.update-before"};
   for (const auto& e : p.entries()) {
     if (known.count(e.key) || e.key.rfind("sink.properties.", 0) == 0 ||
         e.key.rfind("consumer.override.", 0) == 0 || e.key.rfind("errors.", 0) == 0 ||

@@ -15,6 +15,8 @@
 namespace starpipe::conf {
 
 enum class load_format { json, csv };
+enum class delivery { at_least_once, exactly_once }; // sink.semantic
+enum class load_interface { v1, v2, automatic };    // sink.version
 
 struct connector_config {
   std::string name;
@@ -33,8 +35,16 @@ struct connector_config {
   int64_t max_retries = 3; // -1: unlimited
   load_format format = load_format::json;
   std::string row_delimiter = "\n";
+  int64_t buffer_max_rows = 0;            // sink.buffer-flush.max-rows (0: no row limit)
+  int64_t wait_for_continue_ms = 30000;   // sink.wait-for-continue.timeout-ms
+  delivery semantic = delivery::at_least_once;
+  load_interface version = load_interface::automatic;
+  std::string label_prefix;               // sink.label-prefix (default starpipe-<name>)
+  bool ignore_update_before = true;       // sink.ignore.update-before
   // Every sink.properties.<name> (name lower-cased), sent as Stream Load headers.
   std::map<std::string, std::string> load_properties;
+  // sink.properties.<table>.<name>: overrides for one table of a multi-table connector.
+  std::map<std::string, std::map<std::string, std::string>> table_load_properties;
   converter_spec key_converter;
   converter_spec value_converter;
   std::map<std::string, std::string> consumer_overrides; // consumer.override.*
@@ -52,6 +62,8 @@ struct connector_config {
   std::string group_id() const { return "connect-" + name; }
   // The target table of a topic: the map entry, or the topic's own name.
   const std::string& table_for(const std::string& topic) const;
+  // The Stream Load headers of one table: sink.properties.* with its own overrides.
+  std::map<std::string, std::string> load_properties_for(const std::string& table) const;
 };
 
 inline constexpr const char* sink_connector_class = "com.starrocks.connector.kafka.StarRocksSinkConnector";

@@ -113,6 +113,7 @@ caf::actor writer_for(self_ptr self, const std::string& table) {
   cs.username = c.username;
   cs.password = c.password;
   cs.timeouts.connect = std::chrono::milliseconds(c.connect_timeout_ms);
+  cs.timeouts.wait_for_continue = std::chrono::milliseconds(c.wait_for_continue_ms);
   int64_t timeout_s = 600;
   if (auto t = c.load_properties.find("timeout"); t != c.load_properties.end()) {
     try {
@@ -127,6 +128,7 @@ caf::actor writer_for(self_ptr self, const std::string& table) {
   ws.connector = st.settings.connector;
   ws.flush.max_batch_bytes = sinks::batch_bytes_for(c.buffer_max_bytes);
   ws.flush.interval = std::chrono::milliseconds(c.buffer_interval_ms);
+  ws.flush.max_rows = c.buffer_max_rows;
   ws.retry.max_retries = c.max_retries;
   ws.label_prefix = "starpipe-" + c.name;
   ws.tick = st.settings.writer_tick;

@@ -6,6 +6,7 @@ const char* to_string(flush_reason r) {
   switch (r) {
     case flush_reason::none: return "none";
     case flush_reason::bytes: return "bytes";
+    case flush_reason::rows: return "rows";
     case flush_reason::interval: return "interval";
     case flush_reason::requested: return "requested";
     case flush_reason::caught_up: return "caught up";

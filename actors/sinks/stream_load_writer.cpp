@@ -221,7 +221,7 @@ caf::behavior stream_load_writer(caf::stateful_actor<writer_state>* self, writer
     st.encoder->append_fragment(st.body, f.data);
     st.body_rows += f.rows;
     st.body_pieces.push_back({f.tp, f.seq});
-    st.policy->on_rows_added(static_cast<int64_t>(f.data.size()), clock::now());
+    st.policy->on_rows_added(static_cast<int64_t>(f.data.size()), clock::now(), static_cast<int64_t>(f.rows));
     st.not_caught_up.insert(f.tp);
     st.policy->set_caught_up(false);
     maybe_start_load(self);

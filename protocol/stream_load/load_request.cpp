@@ -11,7 +11,7 @@ load_request build_load_request(const conf::connector_config& cfg, const std::st
   req.body = std::move(body);
   req.rows = rows;
   req.headers.emplace_back("label", label);
-  for (const auto& [k, v] : cfg.load_properties) req.headers.emplace_back(k, v);
+  for (const auto& [k, v] : cfg.load_properties_for(table)) req.headers.emplace_back(k, v);
   return req;
 }
 

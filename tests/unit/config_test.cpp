@@ -257,3 +257,45 @@ TEST_CASE("config providers: ${file:...} and ${env:...} resolve; secrets never a
                   config_exception);
   std::remove("/tmp/starpipe-secrets.properties");
 }
+
+TEST_CASE("connector config: exactly-once and the Flink connector's sink options") {
+  auto c = parse("sink.semantic=exactly-once\nsink.label-prefix=orders_eo\nsink.buffer-flush.max-bytes=94371840\n"
+                 "sink.buffer-flush.interval-ms=5000\nsink.max-retries=5\nsink.connect.timeout-ms=2000\n"
+                 "sink.wait-for-continue.timeout-ms=4000\nsink.buffer-flush.max-rows=64000\n");
+  CHECK(c.semantic == delivery::exactly_once);
+  CHECK(c.version == load_interface::automatic);
+  CHECK(c.label_prefix == "orders_eo");
+  CHECK(c.buffer_max_bytes == 94371840);
+  CHECK(c.buffer_interval_ms == 5000);
+  CHECK(c.max_retries == 5);
+  CHECK(c.connect_timeout_ms == 2000);
+  CHECK(c.wait_for_continue_ms == 4000);
+  CHECK(c.buffer_max_rows == 64000);
+  CHECK(parse("").label_prefix == "starpipe-sr");
+  CHECK(parse("").semantic == delivery::at_least_once);
+
+  CHECK(error_with("sink.semantic=exactly_once\n").find("sink.semantic") != std::string::npos);
+  CHECK(error_with("sink.version=V3\n").find("must be V1, V2 or AUTO") != std::string::npos);
+  CHECK(error_with("sink.semantic=exactly-once\nsink.version=V1\n").find("V1 cannot give exactly-once") !=
+        std::string::npos);
+  CHECK(error_with("sink.label-prefix=has space\n").find("sink.label-prefix") != std::string::npos);
+  CHECK(error_with("sink.max-retries=11\n").find("sink.max-retries") != std::string::npos);
+  CHECK(error_with("sink.max-retries=11\n").find("10") != std::string::npos); // the range is in the message
+  CHECK(error_with("bufferflush.intervalms=2000\nsink.buffer-flush.interval-ms=3000\n").find("conflicts with") !=
+        std::string::npos);
+  CHECK(error_with("sink.wait-for-continue.timeout-ms=100\n").find("sink.wait-for-continue.timeout-ms") !=
+        std::string::npos);
+}
+
+TEST_CASE("connector config: per-table sink.properties and partial updates") {
+  auto c = parse("sink.properties.columns=id,name\nsink.properties.score_board.partial_update=true\n"
+                 "sink.properties.score_board.columns=id,name,__op\n");
+  auto sb = c.load_properties_for("score_board");
+  CHECK(sb["partial_update"] == "true");
+  CHECK(sb["columns"] == "id,name,__op");
+  CHECK(sb["format"] == "json");
+  CHECK(c.load_properties_for("other")["columns"] == "id,name");
+  CHECK(c.load_properties_for("other").count("partial_update") == 0);
+  CHECK(error_with("sink.properties.partial_update=true\n").find("sink.properties.columns") != std::string::npos);
+  CHECK(error_with("sink.properties.t1.format=csv\n").find("per connector") != std::string::npos);
+}
