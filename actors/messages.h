@@ -11,8 +11,10 @@
 #include <vector>
 
 #include "actors/checkpoint/offset_tracker.h"
+#include "protocol/stream_load/checkpoint_record.h"
 #include "protocol/stream_load/load_request.h"
 #include "protocol/stream_load/retry_policy.h"
+#include "protocol/stream_load/transaction.h"
 
 namespace starpipe {
 
@@ -60,6 +62,24 @@ struct load_stats {
   int64_t millis = 0;
 };
 
+// One batch as a transaction Stream Load: begun, loaded, then prepared (exactly-once) or
+// committed (at-least-once over V2). Labels: make_label(prefix, table, slot, sequence).
+struct transaction_job {
+  stream_load::load_request batch;
+  std::string prefix, slot;
+  uint64_t first_sequence = 1;
+  bool commit_at_end = false;
+  stream_load::retry_settings retry;
+};
+
+// A task's writers prepared their transactions: the offsets their rows reach and the labels.
+struct prepared_checkpoint {
+  bool ok = true;
+  std::string failure;
+  offset_map offsets;
+  std::vector<stream_load::prepared_label> labels;
+};
+
 // Atoms: at most 10 characters each.
 using poll_atom = caf::atom_constant<caf::atom("poll")>;
 using batch_atom = caf::atom_constant<caf::atom("batch")>;
@@ -89,6 +109,12 @@ using dlq_atom = caf::atom_constant<caf::atom("dlq")>;
 // buffered stays and is loaded.
 using pause_atom = caf::atom_constant<caf::atom("pause")>;
 using resume_atom = caf::atom_constant<caf::atom("resume")>;
+// Exactly-once: prepare a task's transactions; a consumer's checkpoint; the label sequences
+// recovered at start; partitions a consumer gave up.
+using prepare_atom = caf::atom_constant<caf::atom("prepare")>;
+using checkpoint_atom = caf::atom_constant<caf::atom("ckpt")>;
+using recovered_atom = caf::atom_constant<caf::atom("recovered")>;
+using forget_atom = caf::atom_constant<caf::atom("forget")>;
 
 } // namespace starpipe
 
@@ -101,3 +127,9 @@ CAF_ALLOW_UNSAFE_MESSAGE_TYPE(std::vector<starpipe::topic_partition>)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(starpipe::stream_load::load_request)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(starpipe::stream_load::attempt_outcome)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(starpipe::load_stats)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(starpipe::transaction_job)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(starpipe::stream_load::txn_result)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(starpipe::prepared_checkpoint)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(starpipe::stream_load::prepared_label)
+using starpipe_sequence_map = std::map<std::string, uint64_t>;
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(starpipe_sequence_map)

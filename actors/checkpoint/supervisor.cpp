@@ -8,6 +8,7 @@
 #include "actors/sinks/load_executor.h"
 #include "actors/sinks/stream_load_writer.h"
 #include "actors/sources/kafka_consumer.h"
+#include "protocol/stream_load/checkpoint_record.h"
 #include "common/log.h"
 
 namespace starpipe::checkpoint {
@@ -17,7 +18,9 @@ using clock = std::chrono::steady_clock;
 struct supervisor_state {
   supervisor_settings settings;
   offset_tracker tracker;
-  std::map<std::string, caf::actor> writers;
+  std::map<std::string, caf::actor> writers; // by table; exactly-once: by "<task>#<table>"
+  bool exactly_once = false;
+  std::map<int, std::map<std::string, uint64_t>> next_sequence; // exactly-once: per task, per table
   std::vector<caf::actor> consumers;
   std::map<int, int64_t> lag;
   bool failed = false;
@@ -103,26 +106,15 @@ void fail_task(self_ptr self, const std::string& reason) {
   for (const auto& c : st.consumers) self->request(c, caf::infinite, stop_atom::value).then([](bool) {});
 }
 
-caf::actor writer_for(self_ptr self, const std::string& table) {
+// At-least-once: one writer per table for all tasks. Exactly-once: one per task and table,
+// so that a task's offset commit decides exactly its own transactions.
+caf::actor writer_for(self_ptr self, const std::string& table, int task) {
   auto& st = self->state;
-  auto it = st.writers.find(table);
+  std::string key = st.exactly_once ? std::to_string(task) + "#" + table : table;
+  auto it = st.writers.find(key);
   if (it != st.writers.end()) return it->second;
   const auto& c = *st.settings.connector;
-  stream_load::client_settings cs;
-  cs.fe_urls = c.fe_urls;
-  cs.username = c.username;
-  cs.password = c.password;
-  cs.timeouts.connect = std::chrono::milliseconds(c.connect_timeout_ms);
-  cs.timeouts.wait_for_continue = std::chrono::milliseconds(c.wait_for_continue_ms);
-  int64_t timeout_s = 600;
-  if (auto t = c.load_properties.find("timeout"); t != c.load_properties.end()) {
-    try {
-      timeout_s = std::stoll(t->second);
-    } catch (...) {
-    }
-  }
-  cs.timeouts.response = std::chrono::seconds(timeout_s + 60);
-  auto executor = sinks::spawn_load_executor(self->system(), cs);
+  auto executor = sinks::spawn_load_executor(self->system(), stream_load::client_settings_for(c));
   sinks::writer_settings ws;
   ws.table = table;
   ws.connector = st.settings.connector;
@@ -130,11 +122,18 @@ caf::actor writer_for(self_ptr self, const std::string& table) {
   ws.flush.interval = std::chrono::milliseconds(c.buffer_interval_ms);
   ws.flush.max_rows = c.buffer_max_rows;
   ws.retry.max_retries = c.max_retries;
-  ws.label_prefix = "starpipe-" + c.name;
+  ws.label_prefix = c.label_prefix;
   ws.tick = st.settings.writer_tick;
+  ws.use_transactions = c.version == conf::load_interface::v2 || st.exactly_once;
+  ws.exactly_once = st.exactly_once;
+  if (st.exactly_once) {
+    ws.slot = stream_load::writer_slot(st.settings.worker->worker_id, task);
+    auto& seqs = st.next_sequence[task];
+    ws.first_sequence = seqs.count(table) ? seqs[table] : 1;
+  }
   auto w = sinks::spawn_stream_load_writer(self->system(), ws, caf::actor_cast<caf::actor>(self), executor);
   self->link_to(w);
-  st.writers[table] = w;
+  st.writers[key] = w;
   LOG_INFO("supervisor", "writer for " << c.database << "." << table << " started (FE " << c.fe_urls.front()
                                        << (c.fe_urls.size() > 1 ? ", ..." : "") << ")");
   return w;
@@ -212,7 +211,50 @@ void hold(self_ptr self, bool pause) {
 }
 
 void checkpoint(self_ptr self) {
+  auto& st = self->state;
+  if (st.exactly_once) { // each consumer runs its own two-phase checkpoint
+    for (const auto& c : st.consumers) self->send(c, checkpoint_atom::value);
+    return;
+  }
   flush_all(self, [self](bool) { commit_checkpoint(self); });
+}
+
+// Exactly-once, phase one for one task: its writers prepare; the answer carries their labels
+// and the offsets their rows reach on the task's partitions.
+caf::result<prepared_checkpoint> prepare_task(self_ptr self, int task, const std::vector<topic_partition>& tps) {
+  auto& st = self->state;
+  auto rp = self->make_response_promise<prepared_checkpoint>();
+  std::string mine = std::to_string(task) + "#";
+  std::vector<caf::actor> writers;
+  for (const auto& [key, w] : st.writers)
+    if (key.rfind(mine, 0) == 0) writers.push_back(w);
+  auto result = std::make_shared<prepared_checkpoint>();
+  auto finish = [self, rp, result, tps]() mutable {
+    auto& st = self->state;
+    if (result->ok)
+      for (const auto& tp : tps)
+        if (auto off = st.tracker.committable(tp)) result->offsets[tp] = *off;
+    rp.deliver(*result);
+  };
+  if (writers.empty()) {
+    finish();
+    return rp;
+  }
+  auto pending = std::make_shared<size_t>(writers.size());
+  for (const auto& w : writers)
+    self->request(w, caf::infinite, prepare_atom::value)
+        .then(
+            [=](const prepared_checkpoint& p) mutable {
+              if (!p.ok) result->ok = false, result->failure = p.failure;
+              result->labels.insert(result->labels.end(), p.labels.begin(), p.labels.end());
+              if (--*pending == 0) finish();
+            },
+            [=](caf::error& e) mutable {
+              result->ok = false;
+              result->failure = "a writer did not answer: " + caf::to_string(e);
+              if (--*pending == 0) finish();
+            });
+  return rp;
 }
 
 } // namespace
@@ -221,6 +263,7 @@ caf::behavior supervisor(caf::stateful_actor<supervisor_state>* self, supervisor
   auto& st = self->state;
   st.settings = std::move(settings);
   const auto& c = *st.settings.connector;
+  st.exactly_once = c.semantic == conf::delivery::exactly_once;
   // bufferflush.maxbytes bounds all record bytes the connector holds: per consumer share,
   // an eighth for librdkafka's prefetch, an eighth for its fetch responses, and three
   // quarters as credit for records not yet loaded.
@@ -301,7 +344,7 @@ caf::behavior supervisor(caf::stateful_actor<supervisor_state>* self, supervisor
           v.metrics.last_load_latency_ms = stats.millis;
           v.metrics.buffered_bytes = st.tracker.outstanding_bytes();
         });
-        if (!st.stopping) {
+        if (!st.stopping && !st.exactly_once) {
           auto advanced = st.tracker.take_advanced();
           if (!advanced.empty())
             for (const auto& c : st.consumers) self->send(c, commit_atom::value, advanced, true);
@@ -315,7 +358,15 @@ caf::behavior supervisor(caf::stateful_actor<supervisor_state>* self, supervisor
       },
       [self](failed_atom, const topic_partition&, int64_t, const std::string& reason) { fail_task(self, reason); },
       [self](failed_atom, const std::string& reason) { fail_task(self, reason); },
-      [self](writer_atom, const std::string& table) { return writer_for(self, table); },
+      [self](writer_atom, const std::string& table, int task) { return writer_for(self, table, task); },
+      [self](prepare_atom, int task, const std::vector<topic_partition>& tps) { return prepare_task(self, task, tps); },
+      [self](recovered_atom, int task, const starpipe_sequence_map& next) { self->state.next_sequence[task] = next; },
+      [self](forget_atom, const std::vector<topic_partition>& tps) {
+        auto& st = self->state;
+        for (const auto& tp : tps) st.tracker.forget(tp);
+        st.tracker.take_advanced();
+        give_back_credit(self);
+      },
       [self](drain_atom, const std::vector<topic_partition>& tps) -> caf::result<offset_map> {
         auto rp = self->make_response_promise<offset_map>();
         flush_all(self, [self, rp, tps](bool) mutable {
@@ -333,7 +384,7 @@ caf::behavior supervisor(caf::stateful_actor<supervisor_state>* self, supervisor
       },
       [self](pressure_atom) {
         auto& st = self->state;
-        if (st.flushing_for_pressure) return;
+        if (st.flushing_for_pressure || st.exactly_once) return;
         st.flushing_for_pressure = true;
         flush_all(self, [self](bool) { self->state.flushing_for_pressure = false; });
       },
@@ -399,7 +450,11 @@ caf::behavior supervisor(caf::stateful_actor<supervisor_state>* self, supervisor
                       [=](caf::error&) mutable { if (--*pending == 0) leave(); });
         };
         auto pending = std::make_shared<size_t>(consumers.size());
-        auto flushed = [self, commit_then_leave]() mutable { flush_all(self, [commit_then_leave](bool) mutable { commit_then_leave(); }); };
+        // Exactly-once: leaving the group revokes, and the revoke runs the last checkpoint.
+        auto flushed = [self, commit_then_leave, leave]() mutable {
+          if (self->state.exactly_once) return leave();
+          flush_all(self, [commit_then_leave](bool) mutable { commit_then_leave(); });
+        };
         if (consumers.empty()) flushed();
         for (const auto& c : consumers)
           self->request(c, caf::infinite, drain_atom::value)

@@ -1,6 +1,9 @@
 #include "actors/sinks/load_executor.h"
 
 #include "actors/messages.h"
+#include "protocol/stream_load/label.h"
+
+#include <thread>
 
 namespace starpipe::sinks {
 
@@ -16,6 +19,12 @@ caf::behavior load_executor(caf::event_based_actor* self, stream_load::client_se
         return st.state.empty() ? "ERROR: " + error : st.state;
       },
       [=](errlog_atom, const std::string& url) -> std::string { return client->fetch_error_log(url); },
+      // Backoff sleeps happen here, on this writer's own thread, never on a scheduler thread.
+      [=](load_atom, const transaction_job& job) -> stream_load::txn_result {
+        auto labels = [&job](uint64_t n) { return stream_load::make_label(job.prefix, job.batch.table, job.slot, n); };
+        return stream_load::run_transaction(*client, job.batch, labels, job.first_sequence, job.commit_at_end,
+                                            job.retry, [](std::chrono::milliseconds d) { std::this_thread::sleep_for(d); });
+      },
   };
 }
 

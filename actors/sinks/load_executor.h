@@ -11,6 +11,7 @@ namespace starpipe::sinks {
 //   (load_atom, load_request)            -> attempt_outcome
 //   (state_atom, database, label)        -> std::string state ("" + error text on failure)
 //   (errlog_atom, url)                   -> std::string first bytes of the error log
+//   (load_atom, transaction_job)         -> txn_result (begin, load, prepare or commit)
 caf::behavior load_executor(caf::event_based_actor* self, stream_load::client_settings settings);
 
 inline caf::actor spawn_load_executor(caf::actor_system& sys, stream_load::client_settings settings) {

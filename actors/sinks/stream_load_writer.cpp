@@ -34,6 +34,7 @@ struct writer_state {
   uint64_t loads_done = 0;
   std::vector<std::pair<uint64_t, caf::response_promise>> waiters; // answered when loads_done >= first
   std::string token = stream_load::random_token();
+  uint64_t next_sequence = 1; // transaction labels
 
   caf::behavior idle, flushing, backing_off, failed;
   std::string failure;
@@ -169,9 +170,32 @@ void on_decision(self_ptr self, const retry_decision& d, const std::optional<str
   }
 }
 
+transaction_job make_job(writer_state& st, bool commit_at_end) {
+  transaction_job job;
+  job.batch = st.request;
+  job.prefix = st.settings.label_prefix;
+  job.slot = st.settings.exactly_once ? st.settings.slot : st.token;
+  job.first_sequence = st.next_sequence;
+  job.commit_at_end = commit_at_end;
+  job.retry = st.settings.retry;
+  return job;
+}
+
 void send_attempt(self_ptr self) {
   auto& st = self->state;
   self->become(st.flushing);
+  if (st.settings.use_transactions) { // retries happen inside, label by label
+    self->request(st.executor, caf::infinite, load_atom::value, make_job(st, true))
+        .then([self](const stream_load::txn_result& r) {
+          auto& st = self->state;
+          st.next_sequence = r.sequence + 1;
+          st.request.label = r.label;
+          st.attempt = r.attempts;
+          if (r.ok) complete_load(self, r.counters, "committed");
+          else fail_writer(self, r.failure, std::nullopt);
+        });
+    return;
+  }
   self->request(st.executor, caf::infinite, load_atom::value, st.request)
       .then([self](const stream_load::attempt_outcome& o) {
         auto& st = self->state;
@@ -179,11 +203,8 @@ void send_attempt(self_ptr self) {
       });
 }
 
-void maybe_start_load(self_ptr self) {
-  auto& st = self->state;
-  if (st.in_flight || !st.failure.empty()) return;
-  auto reason = st.policy->due(clock::now());
-  if (reason == flush_reason::none) return;
+// Moves the filling body into `request` under a new label.
+void take_body(writer_state& st) {
   st.encoder->finish_body(st.body);
   auto body = std::make_shared<const std::string>(std::move(st.body));
   ++st.loads_started;
@@ -198,8 +219,44 @@ void maybe_start_load(self_ptr self) {
   st.policy->clear_request();
   st.body = std::string();
   start_new_body(st);
+}
+
+void maybe_start_load(self_ptr self) {
+  auto& st = self->state;
+  if (st.in_flight || !st.failure.empty() || st.settings.exactly_once) return;
+  auto reason = st.policy->due(clock::now());
+  if (reason == flush_reason::none) return;
+  take_body(st);
   LOG_DEBUG("writer", "flush table " << st.settings.table << " (" << to_string(reason) << ")");
   send_attempt(self);
+}
+
+// Exactly-once: the rows received so far become one prepared transaction; their pieces are
+// acknowledged (so their offsets can be committed with the label) before the answer.
+caf::result<prepared_checkpoint> prepare(self_ptr self) {
+  auto& st = self->state;
+  if (!st.failure.empty()) return prepared_checkpoint{false, st.failure, {}, {}};
+  if (st.body_rows == 0) return prepared_checkpoint{};
+  take_body(st);
+  st.in_flight = true;
+  auto rp = self->make_response_promise<prepared_checkpoint>();
+  self->request(st.executor, caf::infinite, load_atom::value, make_job(st, false))
+      .then([self, rp](const stream_load::txn_result& r) mutable {
+        auto& st = self->state;
+        st.next_sequence = r.sequence + 1;
+        st.request.label = r.label;
+        if (!r.ok) {
+          fail_writer(self, r.failure, std::nullopt);
+          rp.deliver(prepared_checkpoint{false, r.failure, {}, {}});
+          return;
+        }
+        st.attempt = r.attempts;
+        complete_load(self, r.counters, "prepared");
+        prepared_checkpoint out;
+        out.labels.push_back({st.settings.table, r.label, st.settings.slot, r.sequence});
+        rp.deliver(out);
+      });
+  return rp;
 }
 
 } // namespace
@@ -213,6 +270,7 @@ caf::behavior stream_load_writer(caf::stateful_actor<writer_state>* self, writer
   st.encoder = std::make_unique<stream_load::row_encoder>(st.settings.connector->format,
                                                           st.settings.connector->row_delimiter);
   st.policy = std::make_unique<flush_policy>(st.settings.flush);
+  st.next_sequence = st.settings.first_sequence;
   start_new_body(st);
   self->link_to(st.executor); // the executor lives and dies with its writer
 
@@ -235,6 +293,7 @@ caf::behavior stream_load_writer(caf::stateful_actor<writer_state>* self, writer
   auto on_flush = [self](flush_atom) -> caf::result<bool> {
     auto& st = self->state;
     if (!st.failure.empty()) return false;
+    if (st.settings.exactly_once) return true; // rows wait for the checkpoint's prepare
     uint64_t needed;
     if (st.body_rows > 0) {
       st.policy->request();
@@ -254,15 +313,17 @@ caf::behavior stream_load_writer(caf::stateful_actor<writer_state>* self, writer
     maybe_start_load(self);
   };
   auto on_state_poll = [self](state_atom) { check_label(self); };
+  auto on_prepare = [self](prepare_atom) { return prepare(self); };
 
-  st.idle = caf::behavior{on_fragment, on_caught_up, on_flush, on_tick};
-  st.flushing = caf::behavior{on_fragment, on_caught_up, on_flush, on_tick, on_state_poll};
-  st.backing_off = caf::behavior{on_fragment, on_caught_up, on_flush, on_tick, on_state_poll,
+  st.idle = caf::behavior{on_fragment, on_caught_up, on_flush, on_tick, on_prepare};
+  st.flushing = caf::behavior{on_fragment, on_caught_up, on_flush, on_tick, on_state_poll, on_prepare};
+  st.backing_off = caf::behavior{on_fragment, on_caught_up, on_flush, on_tick, on_state_poll, on_prepare,
                                  [self](retry_atom) { send_attempt(self); }};
   st.failed = caf::behavior{
       [](batch_atom, const row_fragment&) {}, // never acked: offsets cannot pass the failure
       [](caught_up_atom, const topic_partition&) {},
       [](flush_atom) { return false; },
+      [self](prepare_atom) { return prepared_checkpoint{false, self->state.failure, {}, {}}; },
       [](tick_atom) {},
       [](state_atom) {},
       [](retry_atom) {},

@@ -19,12 +19,20 @@ struct writer_settings {
   stream_load::retry_settings retry;
   std::string label_prefix;
   std::chrono::milliseconds tick{100};
+  // Transaction Stream Load: each load is begin, load, commit (at-least-once over V2), or, with
+  // exactly_once, rows wait for (prepare_atom) and the transaction is only prepared.
+  bool use_transactions = false;
+  bool exactly_once = false;
+  std::string slot;            // exactly-once label identity (worker hash + task)
+  uint64_t first_sequence = 1; // exactly-once: first label number, past every label used before
 };
 
 // Handlers:
 //   (batch_atom, row_fragment)  rows to load
 //   (flush_atom) -> bool        answers once everything received before it is loaded
 //                               (true) or the writer has failed (false)
+//   (prepare_atom) -> prepared_checkpoint   exactly-once: everything received before it in one
+//                               prepared transaction (labels empty when there were no rows)
 // Sends to `supervisor`: (loaded_atom, vector<piece_id>, load_stats) and
 //                        (failed_atom, table, reason, vector<piece_id>).
 caf::actor spawn_stream_load_writer(caf::actor_system& sys, writer_settings settings, caf::actor supervisor,

@@ -5,7 +5,9 @@
 #include <cstring>
 #include <set>
 
+#include "actors/checkpoint/transaction_coordinator.h"
 #include "actors/messages.h"
+#include "protocol/stream_load/checkpoint_record.h"
 #include "actors/sources/partition_source.h"
 #include "common/kafka_client.h"
 #include "common/log.h"
@@ -34,6 +36,7 @@ struct kafka_consumer_state {
   clock::time_point last_lag_report{};
   std::string id;
   caf::event_based_actor* actor = nullptr; // for the rebalance callback, which runs inside poll
+  std::unique_ptr<checkpoint::transaction_coordinator> exactly_once; // sink.semantic=exactly-once
   static inline const char* name = "kafka_consumer";
 
   ~kafka_consumer_state() {
@@ -100,10 +103,54 @@ bool commit(kafka_consumer_state& st, const offset_map& offsets, bool only_assig
   return ok;
 }
 
+// Every source hands on what it holds (its answer comes after its rows reached the writers).
+void barrier(self_ptr self, caf::scoped_actor& blocker) {
+  auto& st = self->state;
+  for (const auto& [tp, src] : st.sources)
+    blocker->request(src, std::chrono::seconds(30), stop_atom::value).receive([](bool) {}, [](caf::error&) {});
+}
+
+std::vector<topic_partition> owned(const kafka_consumer_state& st) {
+  std::vector<topic_partition> out;
+  for (const auto& [tp, src] : st.sources) out.push_back(tp);
+  return out;
+}
+
+// Exactly-once checkpoint of this task: rows handed on, the writers prepare, the offsets and
+// the labels are committed to Kafka together, then the transactions are committed.
+void exactly_once_checkpoint(self_ptr self, bool revoking) {
+  auto& st = self->state;
+  if (st.sources.empty() && st.exactly_once->idle()) return;
+  caf::scoped_actor blocker{self->system()};
+  barrier(self, blocker);
+  prepared_checkpoint prepared{false, "no answer", {}, {}};
+  blocker->request(st.supervisor, st.settings.drain_timeout, prepare_atom::value, st.settings.index, owned(st))
+      .receive([&](const prepared_checkpoint& p) { prepared = p; },
+               [&](caf::error& e) { prepared.failure = self->system().render(e); });
+  if (!prepared.ok) {
+    LOG_WARN("consumer", st.id << " checkpoint not taken: " << prepared.failure);
+    if (revoking) st.exactly_once->abandon("the checkpoint failed: " + prepared.failure);
+    return;
+  }
+  st.exactly_once->decide(st.rk, prepared, owned(st), revoking);
+}
+
 // Before a partition goes: its source hands on all it got, the supervisor loads what is
 // buffered, and the partition's offset is committed while we still own it.
 void drain(self_ptr self, const std::vector<topic_partition>& tps) {
   auto& st = self->state;
+  if (st.exactly_once) {
+    exactly_once_checkpoint(self, true);
+    self->send(st.supervisor, forget_atom::value, tps);
+    for (const auto& tp : tps) {
+      auto it = st.sources.find(tp);
+      if (it == st.sources.end()) continue;
+      self->unlink_from(it->second);
+      self->send_exit(it->second, caf::exit_reason::user_shutdown);
+      st.sources.erase(it);
+    }
+    return;
+  }
   caf::scoped_actor blocker{self->system()};
   for (const auto& tp : tps) {
     auto it = st.sources.find(tp);
@@ -147,8 +194,11 @@ void on_rebalance(rd_kafka_t* rk, rd_kafka_resp_err_t err, rd_kafka_topic_partit
       self->link_to(src);
       st.sources[tp] = src;
     }
+    // Exactly-once: a crash between the offset commit and the transactions' commit leaves
+    // them prepared; the record in the committed offsets says so, and they are committed now.
+    if (st.exactly_once) st.exactly_once->recover_partitions(rk, partitions);
     offset_map resume_at;
-    for (int i = 0; i < partitions->cnt; ++i) {
+    for (int i = 0; i < partitions->cnt && !st.exactly_once; ++i) {
       auto it = st.loaded_not_committed.find({partitions->elems[i].topic, partitions->elems[i].partition});
       if (it == st.loaded_not_committed.end()) continue;
       partitions->elems[i].offset = it->second;
@@ -217,6 +267,12 @@ std::string create_consumer(self_ptr self) {
   if (!st.rk) return "cannot create Kafka consumer: " + error;
   rd_kafka_poll_set_consumer(st.rk);
   st.queue = rd_kafka_queue_get_consumer(st.rk);
+  if (c.semantic == conf::delivery::exactly_once) {
+    auto slot = stream_load::writer_slot(st.settings.worker->worker_id, st.settings.index);
+    st.exactly_once = std::make_unique<checkpoint::transaction_coordinator>(st.settings.connector, slot, st.id);
+    auto next = st.exactly_once->recover_at_start(st.rk, c.topics);
+    self->send(st.supervisor, recovered_atom::value, st.settings.index, next);
+  }
   st.cooperative = std::strcmp(rd_kafka_rebalance_protocol(st.rk), "COOPERATIVE") == 0;
 
   std::vector<std::string> topics = c.topics;
@@ -315,7 +371,9 @@ void poll_once(self_ptr self) {
   st.credit -= spent;
   if (st.credit <= 0 && !st.paused) {
     set_paused(st, true);
-    self->send(st.supervisor, pressure_atom::value);
+    // Exactly-once rows are only acknowledged when prepared: a checkpoint frees the memory.
+    if (st.exactly_once) exactly_once_checkpoint(self, false);
+    else self->send(st.supervisor, pressure_atom::value);
     LOG_DEBUG("consumer", st.id << " out of credit: paused");
   }
 }
@@ -373,6 +431,10 @@ caf::behavior kafka_consumer(caf::stateful_actor<kafka_consumer_state>* self, ka
         LOG_INFO("consumer", st.id << " resumed");
       },
       [self](commit_atom, const offset_map& offsets) { return commit(self->state, offsets, true); },
+      [self](checkpoint_atom) {
+        auto& st = self->state;
+        if (st.exactly_once && !st.closing && !st.quiesced) exactly_once_checkpoint(self, false);
+      },
       // After each load: commit what it covered without waiting for the broker, so a crash
       // replays at most the loads in flight, not a whole offset.flush.interval.ms.
       [self](commit_atom, const offset_map& offsets, bool /* async */) { commit(self->state, offsets, true, false); },
@@ -383,8 +445,7 @@ caf::behavior kafka_consumer(caf::stateful_actor<kafka_consumer_state>* self, ka
         auto& st = self->state;
         st.quiesced = true;
         caf::scoped_actor blocker{self->system()};
-        for (const auto& [tp, src] : st.sources)
-          blocker->request(src, std::chrono::seconds(30), stop_atom::value).receive([](bool) {}, [](caf::error&) {});
+        barrier(self, blocker);
         return true;
       },
       [self](stop_atom) {

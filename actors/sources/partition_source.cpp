@@ -132,7 +132,7 @@ void emit_loaded(self_ptr self, const record_batch& batch, batch_output& out) {
       continue;
     }
     // The writer is looked up once per table; await keeps the partition's order.
-    self->request(st.supervisor, caf::infinite, writer_atom::value, table)
+    self->request(st.supervisor, caf::infinite, writer_atom::value, table, st.settings.owner)
         .await([self, frag](const caf::actor& w) mutable {
           self->state.writers[frag.table] = w;
           self->send(w, batch_atom::value, std::move(frag));

@@ -2,6 +2,24 @@
 
 namespace starpipe::stream_load {
 
+client_settings client_settings_for(const conf::connector_config& c) {
+  client_settings cs;
+  cs.fe_urls = c.fe_urls;
+  cs.username = c.username;
+  cs.password = c.password;
+  cs.timeouts.connect = std::chrono::milliseconds(c.connect_timeout_ms);
+  cs.timeouts.wait_for_continue = std::chrono::milliseconds(c.wait_for_continue_ms);
+  int64_t timeout_s = 600;
+  if (auto t = c.load_properties.find("timeout"); t != c.load_properties.end()) {
+    try {
+      timeout_s = std::stoll(t->second);
+    } catch (...) {
+    }
+  }
+  cs.timeouts.response = std::chrono::seconds(timeout_s + 60);
+  return cs;
+}
+
 stream_load_client::stream_load_client(client_settings s)
     : settings_(std::move(s)), auth_(basic_auth(settings_.username, settings_.password)), http_(settings_.timeouts) {}
 

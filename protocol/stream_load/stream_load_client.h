@@ -21,6 +21,9 @@ struct client_settings {
   http_timeouts timeouts;
 };
 
+// The connector's FEs, credentials and timeouts (the response wait covers the load's timeout).
+client_settings client_settings_for(const conf::connector_config& c);
+
 class stream_load_client : public transaction_api {
 public:
   explicit stream_load_client(client_settings s);

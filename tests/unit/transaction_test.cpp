@@ -172,3 +172,18 @@ TEST_CASE("finish_transaction: commit is idempotent and settled; a lost commit a
   CHECK_FALSE(lost.ok);
   CHECK(lost.failure.find("not in StarRocks") != std::string::npos);
 }
+
+#include "protocol/stream_load/checkpoint_record.h"
+
+TEST_CASE("checkpoint record: the prepared labels round-trip through offset-commit metadata") {
+  std::vector<prepared_label> labels = {{"orders", "eo-orders-w1t0-7", "w1t0", 7}, {"items", "eo-items-w1t0-3", "w1t0", 3}};
+  auto text = encode_checkpoint_record(labels);
+  CHECK(text.size() < 4096);
+  CHECK(decode_checkpoint_record(text) == labels);
+  CHECK(decode_checkpoint_record("").empty());
+  CHECK(decode_checkpoint_record("some other tool's metadata").empty());
+  CHECK(decode_checkpoint_record("{\"x\":1}").empty());
+  CHECK(writer_slot("127.0.0.1:8083", 0) == writer_slot("127.0.0.1:8083", 0));
+  CHECK(writer_slot("127.0.0.1:8083", 0) != writer_slot("127.0.0.1:8084", 0));
+  CHECK(writer_slot("127.0.0.1:8083", 1).size() == 11);
+}
