@@ -89,6 +89,7 @@ std::optional<std::string> convert_value(const column& c, const std::string& raw
     error = "Value '" + raw + "' is out of range or invalid for column '" + c.name + "' (" + t + "): " + why;
     return std::nullopt;
   };
+  if (t == "BITMAP" || t == "HLL") return raw; // the set text to_bitmap()/hll_hash() made
   if (t == "TINYINT") return parse_int(raw, -128, 127, out) ? std::optional(out) : bad("not a TINYINT");
   if (t == "SMALLINT") return parse_int(raw, -32768, 32767, out) ? std::optional(out) : bad("not a SMALLINT");
   if (t == "INT" || t == "INTEGER")

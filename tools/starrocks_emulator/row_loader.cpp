@@ -92,18 +92,26 @@ std::string parse_load_options(const std::map<std::string, std::string>& h, cons
     bool pu = false;
     if (!parse_bool_header(header(h, "partial_update"), pu)) return "Invalid partial update format. Must be bool type";
     if (pu && t.model != key_model::primary) return "Only primary key table support partial update";
-    if (pu) return "emulator: partial_update is not supported yet";
+    o.partial_update = pu;
+    std::string mode = header(h, "partial_update_mode");
+    if (pu && !mode.empty() && mode != "row" && mode != "column" && mode != "auto") mode.clear(); // ignored, as the BE does
   }
   if (h.count("partitions") && h.count("temporary_partitions"))
     return "Can not specify both partitions and temporary partitions";
   if (h.count("where")) return "emulator: the where header is not supported";
   if (h.count("jsonpaths") || h.count("json_root")) return "emulator: jsonpaths/json_root are not supported";
-  if (h.count("merge_condition")) return "emulator: merge_condition is not supported yet";
+  if (h.count("merge_condition")) {
+    o.merge_condition = header(h, "merge_condition");
+    int idx = t.column_index(o.merge_condition);
+    if (idx < 0) return "Merge condition column " + o.merge_condition + " does not exist";
+    for (const auto& k : t.key_columns)
+      if (lower(k) == lower(o.merge_condition)) return "Merge condition column " + o.merge_condition + " should not be a key column";
+    if (t.model != key_model::primary) return "merge_condition is only supported by primary key tables";
+  }
   o.strip_outer_array = lower(header(h, "strip_outer_array")) == "true";
   o.ignore_json_size = lower(header(h, "ignore_json_size")) == "true";
   if (h.count("column_separator")) o.column_separator = decode_separator(header(h, "column_separator"));
   if (h.count("row_delimiter")) o.row_delimiter = decode_separator(header(h, "row_delimiter"));
-  if (t.model == key_model::aggregate) return "emulator: aggregate tables are not supported yet";
 
   if (h.count("columns")) {
     o.has_columns = true;
@@ -120,7 +128,7 @@ std::string parse_load_options(const std::map<std::string, std::string>& h, cons
         continue;
       }
       std::string target = trim(item.substr(0, eq)), expr = trim(item.substr(eq + 1));
-      column_mapping m{target, "", ""};
+      column_mapping m{target, "", "", ""};
       if (expr.size() >= 2 && (expr.front() == '\'' || expr.front() == '"')) {
         m.constant = expr.substr(1, expr.size() - 2);
       } else if (!expr.empty() && (std::isdigit(static_cast<unsigned char>(expr[0])) || expr[0] == '-')) {
@@ -128,7 +136,21 @@ std::string parse_load_options(const std::map<std::string, std::string>& h, cons
       } else if (expr.find('(') == std::string::npos) {
         m.source = expr;
       } else {
-        return "emulator: column expression '" + expr + "' is not supported";
+        // to_bitmap(c), hll_hash(c), bitmap_empty(), hll_empty(): what the Flink connector's
+        // BITMAP and HLL examples use.
+        auto open = expr.find('('), close = expr.rfind(')');
+        std::string fn = lower(trim(expr.substr(0, open)));
+        std::string arg = close == std::string::npos ? "" : trim(expr.substr(open + 1, close - open - 1));
+        if (!arg.empty() && arg.front() == '`') arg = arg.substr(1, arg.size() - 2);
+        if ((fn != "to_bitmap" && fn != "hll_hash" && fn != "bitmap_empty" && fn != "hll_empty") ||
+            close == std::string::npos || ((fn == "to_bitmap" || fn == "hll_hash") == arg.empty()))
+          return "emulator: column expression '" + expr + "' is not supported (to_bitmap, hll_hash, bitmap_empty, hll_empty are)";
+        int idx = t.column_index(target);
+        std::string want = fn.find("bitmap") != std::string::npos ? "BITMAP" : "HLL";
+        if (idx >= 0 && t.columns[static_cast<size_t>(idx)].type != want)
+          return "Column " + target + " is not " + want + ": cannot load " + fn + "()";
+        m.function = fn;
+        m.source = arg;
       }
       o.mappings.push_back(m);
     }
@@ -137,7 +159,7 @@ std::string parse_load_options(const std::map<std::string, std::string>& h, cons
       bool mapped_elsewhere = false;
       for (const auto& m : o.mappings)
         if (lower(m.source) == lower(f)) mapped_elsewhere = true;
-      if (t.column_index(f) >= 0 || lower(f) == "__op") o.mappings.push_back({f, f, ""});
+      if (t.column_index(f) >= 0 || lower(f) == "__op") o.mappings.push_back({f, f, "", ""});
       else if (!mapped_elsewhere) return "Mapping column is not in table. column: " + f;
     }
     for (const auto& m : o.mappings)
@@ -158,6 +180,7 @@ namespace {
 
 struct pending_row {
   row values;
+  std::vector<bool> loaded; // columns the load named (partial updates change only these)
   bool is_delete = false;
 };
 
@@ -166,6 +189,70 @@ struct source_value {
   std::string text;
   bool is_null = true;
 };
+
+// BITMAP and HLL cells are kept as the sorted set of their members, so unions and
+// COUNT(DISTINCT) are exact. hll_hash keeps a 64-bit hash of the value, as HLL does.
+source_value apply_function(const std::string& fn, const source_value& v) {
+  if (fn == "bitmap_empty" || fn == "hll_empty") return {"", false};
+  if (v.is_null) return v;
+  if (fn == "to_bitmap") {
+    std::string s = trim(v.text);
+    if (s.empty() || s.find_first_not_of("0123456789") != std::string::npos || s.size() > 20) return {};
+    return {s, false};
+  }
+  uint64_t h = 14695981039346656037ull;
+  for (unsigned char c : v.text) h = (h ^ c) * 1099511628211ull;
+  return {std::to_string(h), false};
+}
+
+std::set<std::string> members(const cell& c) {
+  std::set<std::string> out;
+  if (!c || c->empty()) return out;
+  size_t start = 0;
+  while (start <= c->size()) {
+    size_t comma = c->find(',', start);
+    if (comma == std::string::npos) comma = c->size();
+    if (comma > start) out.insert(c->substr(start, comma - start));
+    start = comma + 1;
+  }
+  return out;
+}
+
+std::string join(const std::set<std::string>& s) {
+  std::string out;
+  for (const auto& m : s) out += (out.empty() ? "" : ",") + m;
+  return out;
+}
+
+bool numeric(const column& c) {
+  return c.type.find("INT") != std::string::npos || c.type.rfind("DECIMAL", 0) == 0 || c.type == "FLOAT" ||
+         c.type == "DOUBLE";
+}
+
+// Aggregate tables: the stored row and an incoming one of the same key, by each column's function.
+void aggregate_into(const table& t, row& stored, const row& in) {
+  for (size_t i = 0; i < t.columns.size(); ++i) {
+    const column& c = t.columns[i];
+    const std::string& fn = c.aggregate;
+    if (fn.empty()) continue; // a key column
+    if (fn == "BITMAP_UNION" || fn == "HLL_UNION") {
+      auto m = members(stored[i]);
+      auto add = members(in[i]);
+      m.insert(add.begin(), add.end());
+      stored[i] = join(m);
+    } else if (fn == "SUM" && stored[i] && in[i]) {
+      if (c.type.rfind("DECIMAL", 0) == 0 || c.type == "FLOAT" || c.type == "DOUBLE")
+        stored[i] = std::to_string(std::stold(*stored[i]) + std::stold(*in[i]));
+      else
+        stored[i] = std::to_string(std::stoll(*stored[i]) + std::stoll(*in[i]));
+    } else if ((fn == "MAX" || fn == "MIN") && stored[i] && in[i]) {
+      bool less = numeric(c) ? std::stold(*in[i]) < std::stold(*stored[i]) : *in[i] < *stored[i];
+      if ((fn == "MIN") == less) stored[i] = in[i];
+    } else if (fn == "REPLACE" || (fn == "REPLACE_IF_NOT_NULL" && in[i]) || !stored[i]) {
+      stored[i] = in[i];
+    }
+  }
+}
 
 bool op_is_delete(const std::string& v, std::string& error) {
   std::string l = lower(trim(v));
@@ -219,6 +306,7 @@ bool build_row(const table& t, const load_options& o, const std::function<source
   if (o.has_columns) {
     for (const auto& m : o.mappings) {
       source_value v = m.source.empty() ? source_value{m.constant, false} : get(m.source);
+      if (!m.function.empty()) v = apply_function(m.function, v);
       if (!assign(m.target, v)) return false;
     }
   } else {
@@ -236,6 +324,7 @@ bool build_row(const table& t, const load_options& o, const std::function<source
     }
     if (out.is_delete && t.model != key_model::primary) out.is_delete = false; // only PK tables delete
   }
+  out.loaded = set;
   for (size_t i = 0; i < t.columns.size(); ++i) {
     const column& c = t.columns[i];
     if (!out.values[i] && !set[i] && c.default_value) out.values[i] = c.default_value;
@@ -384,13 +473,34 @@ load_outcome load_rows(table& t, const load_options& o, const std::string& body,
   }
   res.loaded = static_cast<int64_t>(rows.size());
   if (!apply) return res;
+  int cond = o.merge_condition.empty() ? -1 : t.column_index(o.merge_condition);
   for (auto& pr : rows) {
     if (t.model == key_model::duplicate) {
       t.rows.push_back(std::move(pr.values));
+      continue;
+    }
+    std::string key = encode_key(t, pr.values);
+    auto existing = t.keyed_rows.find(key);
+    if (pr.is_delete) {
+      t.keyed_rows.erase(key);
+    } else if (existing == t.keyed_rows.end()) {
+      t.keyed_rows[key] = std::move(pr.values);
+    } else if (t.model == key_model::aggregate) {
+      aggregate_into(t, existing->second, pr.values);
     } else {
-      std::string key = encode_key(t, pr.values);
-      if (pr.is_delete) t.keyed_rows.erase(key);
-      else t.keyed_rows[key] = std::move(pr.values);
+      row& stored = existing->second;
+      if (cond >= 0) { // conditional update: only a value >= the stored one replaces the row
+        const column& c = t.columns[static_cast<size_t>(cond)];
+        const cell& now = stored[static_cast<size_t>(cond)];
+        const cell& next = pr.values[static_cast<size_t>(cond)];
+        if (now && (!next || (numeric(c) ? std::stold(*next) < std::stold(*now) : *next < *now))) continue;
+      }
+      if (o.partial_update) {
+        for (size_t i = 0; i < t.columns.size(); ++i)
+          if (pr.loaded[i]) stored[i] = pr.values[i];
+      } else {
+        stored = std::move(pr.values);
+      }
     }
   }
   return res;

@@ -15,6 +15,7 @@ struct column_mapping {
   std::string target;      // table column or __op
   std::string source;      // source field name, or "" for a constant
   std::string constant;    // when source is empty
+  std::string function;    // to_bitmap, hll_hash, bitmap_empty, hll_empty applied to source
 };
 
 struct load_options {
@@ -29,6 +30,8 @@ struct load_options {
   bool strict_mode = false;
   double max_filter_ratio = 0;
   int64_t timeout_s = 600;
+  bool partial_update = false;
+  std::string merge_condition; // a non-key column: a row replaces the stored one only if >=
 };
 
 // Header validation done before the body is read (the BE's header phase). Returns "" or
