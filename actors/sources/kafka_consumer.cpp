@@ -37,6 +37,7 @@ struct kafka_consumer_state {
   std::string id;
   caf::event_based_actor* actor = nullptr; // for the rebalance callback, which runs inside poll
   std::unique_ptr<checkpoint::transaction_coordinator> exactly_once; // sink.semantic=exactly-once
+  int64_t unprepared_bytes = 0; // exactly-once: handed on since the last checkpoint
   static inline const char* name = "kafka_consumer";
 
   ~kafka_consumer_state() {
@@ -120,6 +121,7 @@ std::vector<topic_partition> owned(const kafka_consumer_state& st) {
 // the labels are committed to Kafka together, then the transactions are committed.
 void exactly_once_checkpoint(self_ptr self, bool revoking) {
   auto& st = self->state;
+  st.unprepared_bytes = 0;
   if (st.sources.empty() && st.exactly_once->idle()) return;
   caf::scoped_actor blocker{self->system()};
   barrier(self, blocker);
@@ -306,6 +308,18 @@ void report_lag(self_ptr self) {
 // The queue ran dry within a poll's wait: every partition fed since the last signal has been
 // read to its current end. Sources pass this on behind their data, so writers need not wait
 // for the buffer's age.
+void exactly_once_checkpoint(self_ptr self, bool revoking);
+
+// Exactly-once rows load only at checkpoints. Besides the timer, a checkpoint comes when a
+// body's worth of bytes is waiting, or when every partition is read to its end and at least
+// a megabyte waits: the same moments at-least-once loads at.
+void maybe_checkpoint_early(self_ptr self, bool caught_up) {
+  auto& st = self->state;
+  if (!st.exactly_once || st.closing || st.quiesced) return;
+  int64_t body = st.settings.connector->buffer_max_bytes / 4;
+  if (st.unprepared_bytes >= body || (caught_up && st.unprepared_bytes >= (1 << 20))) exactly_once_checkpoint(self, false);
+}
+
 void signal_caught_up(self_ptr self) {
   auto& st = self->state;
   for (const auto& tp : st.fed)
@@ -320,6 +334,7 @@ void poll_once(self_ptr self) {
   auto n = rd_kafka_consume_batch_queue(st.queue, 50, msgs, max_batch);
   if (n <= 0) {
     signal_caught_up(self);
+    maybe_checkpoint_early(self, true);
     return;
   }
   if (st.awaiting_first_records) {
@@ -369,12 +384,15 @@ void poll_once(self_ptr self) {
   }
   if (n < max_batch) signal_caught_up(self);
   st.credit -= spent;
+  st.unprepared_bytes += spent;
   if (st.credit <= 0 && !st.paused) {
     set_paused(st, true);
     // Exactly-once rows are only acknowledged when prepared: a checkpoint frees the memory.
+    LOG_DEBUG("consumer", st.id << " out of credit: paused");
     if (st.exactly_once) exactly_once_checkpoint(self, false);
     else self->send(st.supervisor, pressure_atom::value);
-    LOG_DEBUG("consumer", st.id << " out of credit: paused");
+  } else {
+    maybe_checkpoint_early(self, n < max_batch);
   }
 }
 

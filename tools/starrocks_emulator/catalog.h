@@ -74,6 +74,7 @@ public:
   std::mutex mutex; // the server is single-threaded; tools reading concurrently take it
   std::map<std::string, database> databases; // lower-case name
   int64_t next_txn_id = 1000;
+  int64_t committed_transaction_rows = 0; // rows of committed transaction stream loads (stats)
 
   database* find_db(const std::string& name);
   table* find_table(const std::string& db, const std::string& name);

@@ -493,7 +493,7 @@ private:
     if (path == "/_emulator/stats") {
       ordered_json j;
       j["loads"] = st_.stats.loads;
-      j["rows"] = st_.stats.rows;
+      j["rows"] = st_.stats.rows + st_.cat.committed_transaction_rows;
       j["bytes"] = st_.stats.bytes;
       j["failed"] = st_.stats.failed;
       return respond_json(j, true);

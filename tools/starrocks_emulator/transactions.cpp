@@ -109,6 +109,7 @@ void commit_prepared(catalog& cat, database& d, const std::string& label, bool n
   auto it = d.transactions.find(label);
   auto* t = cat.find_table(d.name, it->second.table);
   if (t) apply(*t, it->second, no_store);
+  cat.committed_transaction_rows += it->second.total - it->second.filtered - it->second.unselected;
   d.labels[label] = label_info{it->second.txn_id, "VISIBLE", it->second.table, ""};
   d.transactions.erase(it);
 }
