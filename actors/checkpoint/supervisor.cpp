@@ -18,7 +18,8 @@ using clock = std::chrono::steady_clock;
 struct supervisor_state {
   supervisor_settings settings;
   offset_tracker tracker;
-  std::map<std::string, caf::actor> writers; // by table; exactly-once: by "<task>#<table>"
+  // By (task, table); at-least-once tasks share one writer per table (task 0).
+  std::map<std::pair<int, std::string>, caf::actor> writers;
   bool exactly_once = false;
   std::map<int, std::map<std::string, uint64_t>> next_sequence; // exactly-once: per task, per table
   std::vector<caf::actor> consumers;
@@ -58,7 +59,7 @@ void flush_all(self_ptr self, std::function<void(bool)> done) {
   }
   auto pending = std::make_shared<size_t>(st.writers.size());
   auto all_ok = std::make_shared<bool>(true);
-  for (const auto& [table, w] : st.writers) {
+  for (const auto& [key, w] : st.writers) {
     self->request(w, caf::infinite, flush_atom::value)
         .then(
             [=](bool ok) {
@@ -110,7 +111,7 @@ void fail_task(self_ptr self, const std::string& reason) {
 // so that a task's offset commit decides exactly its own transactions.
 caf::actor writer_for(self_ptr self, const std::string& table, int task) {
   auto& st = self->state;
-  std::string key = st.exactly_once ? std::to_string(task) + "#" + table : table;
+  std::pair<int, std::string> key{st.exactly_once ? task : 0, table};
   auto it = st.writers.find(key);
   if (it != st.writers.end()) return it->second;
   const auto& c = *st.settings.connector;
@@ -224,10 +225,9 @@ void checkpoint(self_ptr self) {
 caf::result<prepared_checkpoint> prepare_task(self_ptr self, int task, const std::vector<topic_partition>& tps) {
   auto& st = self->state;
   auto rp = self->make_response_promise<prepared_checkpoint>();
-  std::string mine = std::to_string(task) + "#";
   std::vector<caf::actor> writers;
   for (const auto& [key, w] : st.writers)
-    if (key.rfind(mine, 0) == 0) writers.push_back(w);
+    if (key.first == task) writers.push_back(w);
   auto result = std::make_shared<prepared_checkpoint>();
   auto finish = [self, rp, result, tps]() mutable {
     auto& st = self->state;

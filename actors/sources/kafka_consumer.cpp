@@ -7,6 +7,7 @@
 
 #include "actors/checkpoint/transaction_coordinator.h"
 #include "actors/messages.h"
+#include "actors/sinks/flush_policy.h"
 #include "protocol/stream_load/checkpoint_record.h"
 #include "actors/sources/partition_source.h"
 #include "common/kafka_client.h"
@@ -125,8 +126,9 @@ void exactly_once_checkpoint(self_ptr self, bool revoking) {
   if (st.sources.empty() && st.exactly_once->idle()) return;
   caf::scoped_actor blocker{self->system()};
   barrier(self, blocker);
+  auto assigned = owned(st);
   prepared_checkpoint prepared{false, "no answer", {}, {}};
-  blocker->request(st.supervisor, st.settings.drain_timeout, prepare_atom::value, st.settings.index, owned(st))
+  blocker->request(st.supervisor, st.settings.drain_timeout, prepare_atom::value, st.settings.index, assigned)
       .receive([&](const prepared_checkpoint& p) { prepared = p; },
                [&](caf::error& e) { prepared.failure = self->system().render(e); });
   if (!prepared.ok) {
@@ -134,7 +136,18 @@ void exactly_once_checkpoint(self_ptr self, bool revoking) {
     if (revoking) st.exactly_once->abandon("the checkpoint failed: " + prepared.failure);
     return;
   }
-  st.exactly_once->decide(st.rk, prepared, owned(st), revoking);
+  st.exactly_once->decide(st.rk, prepared, assigned, revoking);
+}
+
+void drop_sources(self_ptr self, const std::vector<topic_partition>& tps) {
+  auto& st = self->state;
+  for (const auto& tp : tps) {
+    auto it = st.sources.find(tp);
+    if (it == st.sources.end()) continue;
+    self->unlink_from(it->second);
+    self->send_exit(it->second, caf::exit_reason::user_shutdown);
+    st.sources.erase(it);
+  }
 }
 
 // Before a partition goes: its source hands on all it got, the supervisor loads what is
@@ -144,13 +157,7 @@ void drain(self_ptr self, const std::vector<topic_partition>& tps) {
   if (st.exactly_once) {
     exactly_once_checkpoint(self, true);
     self->send(st.supervisor, forget_atom::value, tps);
-    for (const auto& tp : tps) {
-      auto it = st.sources.find(tp);
-      if (it == st.sources.end()) continue;
-      self->unlink_from(it->second);
-      self->send_exit(it->second, caf::exit_reason::user_shutdown);
-      st.sources.erase(it);
-    }
+    drop_sources(self, tps);
     return;
   }
   caf::scoped_actor blocker{self->system()};
@@ -173,13 +180,7 @@ void drain(self_ptr self, const std::vector<topic_partition>& tps) {
                                               << " before giving them up (" << self->system().render(e)
                                               << "); their new owner resumes from the last commit");
                });
-  for (const auto& tp : tps) {
-    auto it = st.sources.find(tp);
-    if (it == st.sources.end()) continue;
-    self->unlink_from(it->second);
-    self->send_exit(it->second, caf::exit_reason::user_shutdown);
-    st.sources.erase(it);
-  }
+  drop_sources(self, tps);
 }
 
 void on_rebalance(rd_kafka_t* rk, rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_t* partitions, void* opaque) {
@@ -316,7 +317,7 @@ void exactly_once_checkpoint(self_ptr self, bool revoking);
 void maybe_checkpoint_early(self_ptr self, bool caught_up) {
   auto& st = self->state;
   if (!st.exactly_once || st.closing || st.quiesced) return;
-  int64_t body = st.settings.connector->buffer_max_bytes / 4;
+  int64_t body = sinks::batch_bytes_for(st.settings.connector->buffer_max_bytes);
   if (st.unprepared_bytes >= body || (caught_up && st.unprepared_bytes >= (1 << 20))) exactly_once_checkpoint(self, false);
 }
 

@@ -13,6 +13,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.request
 
@@ -106,6 +107,32 @@ class Kafka:
         if self.proc.poll() is None:
             self.proc.terminate()
             self.proc.wait(10)
+
+
+class Producer(threading.Thread):
+    """Produces rows {"id", "p", "note"} with ids 0..total-1 over `partitions` partitions of
+    `topic`, `per_round` at a time with a pause between rounds, while the test does other things."""
+
+    def __init__(self, kafka, topic, partitions, total, per_round=1000, pause=0.2, note=""):
+        super().__init__(daemon=True)
+        self.kafka, self.topic, self.partitions, self.total = kafka, topic, partitions, total
+        self.per_round, self.pause, self.note = per_round, pause, note
+        self.error = None
+
+    def run(self):
+        try:
+            next_id = 0
+            while next_id < self.total:
+                for p in range(self.partitions):
+                    n = min(self.per_round // self.partitions, self.total - next_id)
+                    if n <= 0:
+                        break
+                    vals = [json.dumps({"id": i, "p": p, "note": self.note}) for i in range(next_id, next_id + n)]
+                    self.kafka.produce(self.topic, vals, partition=p)
+                    next_id += n
+                time.sleep(self.pause)
+        except Exception as e:  # noqa: BLE001
+            self.error = e
 
 
 class StarRocks:

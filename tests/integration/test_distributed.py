@@ -1,7 +1,6 @@
 """`starpipe distributed`: the Kafka Connect REST API with writes, state in Kafka topics, and
 several workers sharing a connector's partitions through its consumer group. Driven with curl
 (an independent HTTP client), Kafka read back with kcat and kafka-python."""
-import json
 import os
 import subprocess
 import tempfile

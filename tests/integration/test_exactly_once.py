@@ -9,41 +9,16 @@
 import json
 import random
 import subprocess
-import threading
 import time
 import urllib.request
 from collections import Counter
 
-from harness import Kafka, StarRocks, Starpipe, check, run_tests, wait_until
+from harness import Kafka, Producer, StarRocks, Starpipe, check, run_tests, wait_until
 
 SQL = "CREATE DATABASE d; CREATE TABLE d.events (id BIGINT NOT NULL, p INT, note STRING) DUPLICATE KEY(id);"
 PARTITIONS = 4
 TOTAL = 200000
 KILLS = 10
-
-
-class Producer(threading.Thread):
-    """Produces TOTAL rows over all partitions in rounds, while starpipe runs and dies."""
-
-    def __init__(self, kafka, total, per_round=20000, pause=0.5):
-        super().__init__(daemon=True)
-        self.kafka, self.total, self.per_round, self.pause = kafka, total, per_round, pause
-        self.error = None
-
-    def run(self):
-        try:
-            next_id = 0
-            while next_id < self.total:
-                for p in range(PARTITIONS):
-                    n = min(self.per_round // PARTITIONS, self.total - next_id)
-                    if n <= 0:
-                        break
-                    self.kafka.produce("events", [json.dumps({"id": i, "p": p, "note": "n"})
-                                                  for i in range(next_id, next_id + n)], partition=p)
-                    next_id += n
-                time.sleep(self.pause)
-        except Exception as e:  # noqa: BLE001
-            self.error = e
 
 
 def connector(semantic):
@@ -55,7 +30,7 @@ def chaos_run(semantic, seed):
     rng = random.Random(seed)
     kafka = Kafka({"events": PARTITIONS})
     sr = StarRocks(SQL)
-    prod = Producer(kafka, TOTAL)
+    prod = Producer(kafka, "events", PARTITIONS, TOTAL, per_round=20000, pause=0.5, note="n")
     prod.start()
     sp = Starpipe(kafka, sr, connector(semantic)).start()
     kills = 0

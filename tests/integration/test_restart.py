@@ -1,40 +1,13 @@
 """Lifecycle: a graceful restart in the middle of a stream loses and duplicates nothing; a
 SIGKILL in the middle loses nothing (at-least-once) and the committed offsets end equal to
 the end offsets."""
-import json
-import threading
-import time
 from collections import Counter
 
-from harness import Kafka, StarRocks, Starpipe, check, run_tests, wait_until
+from harness import Kafka, Producer, StarRocks, Starpipe, check, run_tests, wait_until
 
 SQL = "CREATE DATABASE d; CREATE TABLE d.events (id BIGINT NOT NULL, p INT, note STRING) DUPLICATE KEY(id);"
 PARTITIONS = 4
 TOTAL = 20000
-
-
-class Producer(threading.Thread):
-    """Produces `total` rows over all partitions in small rounds, while starpipe runs."""
-
-    def __init__(self, kafka, total, per_round=1000, pause=0.2):
-        super().__init__(daemon=True)
-        self.kafka, self.total, self.per_round, self.pause = kafka, total, per_round, pause
-        self.error = None
-
-    def run(self):
-        try:
-            next_id = 0
-            while next_id < self.total:
-                for p in range(PARTITIONS):
-                    n = min(self.per_round // PARTITIONS, self.total - next_id)
-                    if n <= 0:
-                        break
-                    vals = [json.dumps({"id": i, "p": p, "note": "x" * 20}) for i in range(next_id, next_id + n)]
-                    self.kafka.produce("events", vals, partition=p)
-                    next_id += n
-                time.sleep(self.pause)
-        except Exception as e:  # noqa: BLE001
-            self.error = e
 
 
 def connector():
@@ -45,7 +18,7 @@ def start_streaming():
     """Kafka, StarRocks, a producer of TOTAL rows running in the background, and starpipe."""
     kafka = Kafka({"events": PARTITIONS})
     sr = StarRocks(SQL)
-    prod = Producer(kafka, TOTAL)
+    prod = Producer(kafka, "events", PARTITIONS, TOTAL, note="x" * 20)
     prod.start()
     sp = Starpipe(kafka, sr, connector()).start()
     return kafka, sr, prod, sp

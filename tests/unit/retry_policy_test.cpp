@@ -1,27 +1,12 @@
 #include <doctest/doctest.h>
 
 #include "protocol/stream_load/retry_policy.h"
+#include "tests/unit/load_outcomes.h"
 
 using namespace starpipe::stream_load;
 using action = retry_decision::action;
 
-namespace {
-attempt_outcome with_status(const std::string& status, const std::string& message = "", const std::string& existing = "") {
-  attempt_outcome o;
-  o.http_status = 200;
-  load_response r;
-  r.status = status;
-  r.message = message;
-  r.existing_job_status = existing;
-  o.response = r;
-  return o;
-}
-retry_settings settings(int64_t max = 3) {
-  retry_settings s;
-  s.max_retries = max;
-  return s;
-}
-} // namespace
+using namespace starpipe::stream_load::testing;
 
 TEST_CASE("retry policy: successes") {
   CHECK(decide(with_status("Success"), 1, settings()).what == action::done);

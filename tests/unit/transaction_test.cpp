@@ -4,19 +4,14 @@
 #include <map>
 
 #include "protocol/stream_load/transaction.h"
+#include "tests/unit/load_outcomes.h"
 
 using namespace starpipe::stream_load;
 
 namespace {
 
 attempt_outcome answer(const std::string& status, const std::string& message = "") {
-  attempt_outcome o;
-  o.http_status = 200;
-  load_response r;
-  r.status = status;
-  r.message = message;
-  o.response = r;
-  return o;
+  return testing::with_status(status, message);
 }
 attempt_outcome lost_after_send() {
   attempt_outcome o;
@@ -29,11 +24,7 @@ attempt_outcome refused() {
   o.transport_error = "connection refused";
   return o;
 }
-retry_settings settings(int64_t max = 3) {
-  retry_settings s;
-  s.max_retries = max;
-  return s;
-}
+using testing::settings;
 
 // Answers scripted per operation (then OK), label states scripted per label; records calls.
 struct scripted_api : transaction_api {

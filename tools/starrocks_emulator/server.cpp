@@ -211,15 +211,14 @@ private:
 
   void be_transaction(const std::string& op) {
     auto h = headers();
-    auto fail = [&](const std::string& status, const std::string& msg) {
-      ordered_json j;
-      j["Status"] = status;
-      j["Message"] = msg;
-      respond_json(j, false);
-    };
     fault f = take_fault(op, true);
     if (f.kind == "drop_before_body") return close();
-    if (!authorized()) return fail("INVALID_ARGUMENT", "no valid Basic authorization");
+    if (!authorized()) return respond_json(txn::be_status("INVALID_ARGUMENT", "no valid Basic authorization"), false);
+    // An error in begin, load or prepare rolls the transaction back; commit and rollback keep it.
+    auto abort = [self = shared_from_this(), h](const std::string& reason) {
+      std::lock_guard<std::mutex> g(self->st_.cat.mutex);
+      txn::abort(self->st_.cat, h, reason);
+    };
     if (op == "load") {
       std::unique_lock<std::mutex> g(st_.cat.mutex);
       txn::sweep(st_.cat);
@@ -227,66 +226,38 @@ private:
       auto refused = txn::be_load_start(st_.cat, h, ok);
       g.unlock();
       if (!ok) return respond_json(refused, false);
-      auto finish = [self = shared_from_this(), h] {
-        auto& st = self->st_;
+      auto finish = [self = shared_from_this(), h, abort] {
         fault f = self->take_fault("load", false);
-        std::unique_lock<std::mutex> g(st.cat.mutex);
-        if (f.kind == "fail" || f.kind == "http_500") {
-          txn::be_load_finish(st.cat, h, nullptr); // an error in load rolls the transaction back
-          g.unlock();
-          if (f.kind == "http_500") return self->respond(500, "Internal Server Error (injected)", "text/plain", false);
-          ordered_json j;
-          j["Status"] = f.status;
-          j["Message"] = f.message;
-          return self->respond_json(j, true);
+        if (self->injected_failure(f)) {
+          abort(f.message);
+          return self->respond_fault(f);
         }
-        auto j = txn::be_load_finish(st.cat, h, &self->req().body());
+        std::unique_lock<std::mutex> g(self->st_.cat.mutex);
+        auto j = txn::be_load_finish(self->st_.cat, h, self->req().body());
         g.unlock();
         self->answer_after_fault(f, j);
       };
-      auto on_body = [self = shared_from_this(), h, finish] {
-        self->read_body_or(finish, [self, h] {
-          std::lock_guard<std::mutex> g(self->st_.cat.mutex);
-          txn::be_load_finish(self->st_.cat, h, nullptr);
-        });
+      auto on_body = [self = shared_from_this(), finish, abort] {
+        self->read_body_or(finish, [abort] { abort("failed to read the load body"); });
       };
-      if (req()[http::field::expect] == "100-continue") {
-        auto cont = std::make_shared<std::string>("HTTP/1.1 100 Continue\r\n\r\n");
-        asio::async_write(stream_, asio::buffer(*cont), [self = shared_from_this(), cont, on_body, h](beast::error_code ec, size_t) {
-          if (ec) {
-            std::lock_guard<std::mutex> g(self->st_.cat.mutex);
-            txn::be_load_finish(self->st_.cat, h, nullptr);
-            return self->close();
-          }
-          on_body();
-        });
-      } else {
-        on_body();
-      }
+      if (req()[http::field::expect] != "100-continue") return on_body();
+      auto cont = std::make_shared<std::string>("HTTP/1.1 100 Continue\r\n\r\n");
+      asio::async_write(stream_, asio::buffer(*cont), [self = shared_from_this(), cont, on_body, abort](beast::error_code ec, size_t) {
+        if (!ec) return on_body();
+        abort("failed to read the load body");
+        self->close();
+      });
       return;
     }
-    read_body([self = shared_from_this(), op, h] {
+    read_body([self = shared_from_this(), op, h, abort] {
       auto& st = self->st_;
       fault f = self->take_fault(op, false);
+      if (self->injected_failure(f)) {
+        if (op == "prepare") abort(f.message);
+        return self->respond_fault(f);
+      }
       std::unique_lock<std::mutex> g(st.cat.mutex);
       txn::sweep(st.cat);
-      if (f.kind == "fail" || f.kind == "http_500") {
-        // An error in begin/load/prepare rolls the transaction back; commit and rollback keep it.
-        if (op == "prepare") {
-          txn::header_map rb = h;
-          txn::be_op(st.cat, "rollback", rb, st.opt.no_store, [](const std::string&, const std::string&) { return std::string(); });
-          if (auto* d = st.cat.find_db(h.count("db") ? h.at("db") : "")) {
-            auto& li = d->labels[h.count("label") ? h.at("label") : ""];
-            li.reason = f.message;
-          }
-        }
-        g.unlock();
-        if (f.kind == "http_500") return self->respond(500, "Internal Server Error (injected)", "text/plain", false);
-        ordered_json j;
-        j["Status"] = f.status;
-        j["Message"] = f.message;
-        return self->respond_json(j, true);
-      }
       auto j = txn::be_op(st.cat, op, h, st.opt.no_store, [self](const std::string& label, const std::string& text) {
         return self->store_error_log(label, text);
       });
@@ -294,6 +265,14 @@ private:
       g.unlock();
       self->answer_after_fault(f, j);
     });
+  }
+
+  static bool injected_failure(const fault& f) { return f.kind == "fail" || f.kind == "http_500"; }
+
+  // A transaction operation's injected failure: HTTP 500 (closing), or the fault's status.
+  void respond_fault(const fault& f) {
+    if (f.kind == "http_500") return respond(500, "Internal Server Error (injected)", "text/plain", false);
+    respond_json(txn::be_status(f.status, f.message), true);
   }
 
   void answer_after_fault(const fault& f, const ordered_json& j) {
@@ -459,13 +438,7 @@ private:
       result = be_result(txn, label, "Success", "OK", &o, static_cast<int64_t>(body.size()), ms, error_url);
     }
     g.unlock();
-    if (f.kind == "drop_after_commit") return close();
-    if (f.kind == "slow") {
-      auto timer = std::make_shared<asio::steady_timer>(stream_.get_executor(), std::chrono::milliseconds(f.ms));
-      timer->async_wait([self = shared_from_this(), timer, result](beast::error_code) { self->respond_json(result, true); });
-      return;
-    }
-    respond_json(result, true);
+    answer_after_fault(f, result);
   }
 
   void admin(const std::string& path, const std::string& target) {

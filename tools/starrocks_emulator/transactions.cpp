@@ -31,11 +31,11 @@ ordered_json fe_failed(const std::string& message) {
   return fe_result("FAILED", "class com.starrocks.common.StarRocksException: " + message);
 }
 
-// BE form: Status is a status-code name; extra keys only on success.
-ordered_json be_status(const std::string& status, const std::string& message) {
+ordered_json in_processing(const std::string& label) {
   ordered_json j;
-  j["Status"] = status;
-  j["Message"] = message;
+  j["Status"] = "TXN_IN_PROCESSING";
+  j["Label"] = label;
+  j["Message"] = "Transaction with label " + label + " is in processing";
   return j;
 }
 
@@ -115,6 +115,17 @@ void commit_prepared(catalog& cat, database& d, const std::string& label, bool n
 }
 
 } // namespace
+
+ordered_json be_status(const std::string& status, const std::string& message) {
+  ordered_json j;
+  j["Status"] = status;
+  j["Message"] = message;
+  return j;
+}
+
+void abort(catalog& cat, const header_map& h, const std::string& reason) {
+  if (auto* d = cat.find_db(get(h, "db"))) abort_txn(*d, get(h, "label"), reason);
+}
 
 void apply(table& t, const open_transaction& tx, bool no_store) {
   if (no_store) return;
@@ -228,13 +239,7 @@ ordered_json be_op(catalog& cat, const std::string& op, const header_map& h, boo
   }
   if (!active) return be_status("TXN_NOT_EXISTS", "Transaction with label " + label + " not exists");
   auto& tx = ctx->second;
-  if (tx.in_flight) {
-    ordered_json j;
-    j["Status"] = "TXN_IN_PROCESSING";
-    j["Label"] = label;
-    j["Message"] = "Transaction with label " + label + " is in processing";
-    return j;
-  }
+  if (tx.in_flight) return in_processing(label);
   if (op == "rollback") {
     abort_txn(*d, label, "transaction is aborted by user.");
     ordered_json j = be_status("OK", "");
@@ -280,13 +285,7 @@ ordered_json be_load_start(catalog& cat, const header_map& h, bool& ok) {
   if (ctx == d->transactions.end() || d->labels[label].state != "PREPARE")
     return be_status("TXN_NOT_EXISTS", "Transaction with label " + label + " not exists");
   auto& tx = ctx->second;
-  if (tx.in_flight) {
-    ordered_json j;
-    j["Status"] = "TXN_IN_PROCESSING";
-    j["Label"] = label;
-    j["Message"] = "Transaction with label " + label + " is in processing";
-    return j;
-  }
+  if (tx.in_flight) return in_processing(label);
   if (lower(table_name) != lower(tx.table)) {
     std::string msg = "Request table " + table_name + " not equal transaction table " + tx.table;
     abort_txn(*d, label, msg);
@@ -311,24 +310,20 @@ ordered_json be_load_start(catalog& cat, const header_map& h, bool& ok) {
   return {};
 }
 
-ordered_json be_load_finish(catalog& cat, const header_map& h, const std::string* body) {
+ordered_json be_load_finish(catalog& cat, const header_map& h, const std::string& body) {
   std::string db = get(h, "db"), label = get(h, "label");
   auto* d = cat.find_db(db);
   if (!d || !d->transactions.count(label))
     return be_status("TXN_NOT_EXISTS", "Transaction with label " + label + " not exists");
   auto& tx = d->transactions[label];
   tx.in_flight = false;
-  if (!body) {
-    abort_txn(*d, label, "failed to read the load body");
-    return {};
-  }
-  tx.bodies.push_back(*body);
-  tx.bytes += static_cast<int64_t>(body->size());
+  tx.bodies.push_back(body);
+  tx.bytes += static_cast<int64_t>(body.size());
   tx.last_data = clock::now();
   ordered_json j = be_status("OK", "");
   j["Label"] = label;
   j["TxnId"] = tx.txn_id;
-  j["LoadBytes"] = static_cast<int64_t>(body->size());
+  j["LoadBytes"] = static_cast<int64_t>(body.size());
   j["StreamLoadPlanTimeMs"] = 0;
   j["ReceivedDataTimeMs"] = 0;
   return j;

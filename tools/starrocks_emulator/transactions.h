@@ -35,8 +35,14 @@ ordered_json be_op(catalog& cat, const std::string& op, const header_map& h, boo
 
 // BE load, header phase: "" and the transaction marked in flight, or the failure JSON.
 ordered_json be_load_start(catalog& cat, const header_map& h, bool& ok);
-// BE load, once the body is read (or the connection failed: body == nullptr).
-ordered_json be_load_finish(catalog& cat, const header_map& h, const std::string* body);
+// BE load, once the body is read.
+ordered_json be_load_finish(catalog& cat, const header_map& h, const std::string& body);
+
+// Aborts the label's open transaction (an error in begin, load or prepare rolls it back).
+void abort(catalog& cat, const header_map& h, const std::string& reason);
+
+// The BE's answer form: Status is a status-code name; extra keys only on success.
+ordered_json be_status(const std::string& status, const std::string& message);
 
 // Aborts contexts past their timeout or idle timeout and prepared ones past prepared_timeout.
 void sweep(catalog& cat);
