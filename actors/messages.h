@@ -115,6 +115,8 @@ using prepare_atom = caf::atom_constant<caf::atom("prepare")>;
 using checkpoint_atom = caf::atom_constant<caf::atom("ckpt")>;
 using recovered_atom = caf::atom_constant<caf::atom("recovered")>;
 using forget_atom = caf::atom_constant<caf::atom("forget")>;
+// sink.version=AUTO: does the FE have the transaction endpoints?
+using probe_atom = caf::atom_constant<caf::atom("probe")>;
 
 } // namespace starpipe
 
@@ -123,6 +125,7 @@ CAF_ALLOW_UNSAFE_MESSAGE_TYPE(starpipe::row_fragment)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(std::vector<starpipe::piece_id>)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(starpipe::offset_map)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(starpipe::topic_partition)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(starpipe::stream_load::interface_probe)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(std::vector<starpipe::topic_partition>)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(starpipe::stream_load::load_request)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(starpipe::stream_load::attempt_outcome)

@@ -125,7 +125,7 @@ caf::actor writer_for(self_ptr self, const std::string& table, int task) {
   ws.retry.max_retries = c.max_retries;
   ws.label_prefix = c.label_prefix;
   ws.tick = st.settings.writer_tick;
-  ws.use_transactions = c.version == conf::load_interface::v2 || st.exactly_once;
+  ws.load_interface = c.version; // exactly-once with V1 is refused by the configuration
   ws.exactly_once = st.exactly_once;
   if (st.exactly_once) {
     ws.slot = stream_load::writer_slot(st.settings.worker->worker_id, task);

@@ -1,6 +1,7 @@
 #include "actors/sinks/load_executor.h"
 
 #include "actors/messages.h"
+#include "common/log.h"
 #include "protocol/stream_load/label.h"
 
 #include <thread>
@@ -19,11 +20,17 @@ caf::behavior load_executor(caf::event_based_actor* self, stream_load::client_se
         return st.state.empty() ? "ERROR: " + error : st.state;
       },
       [=](errlog_atom, const std::string& url) -> std::string { return client->fetch_error_log(url); },
+      [=](probe_atom, const std::string& database) -> stream_load::interface_probe {
+        return client->probe_transaction_interface(database);
+      },
       // Backoff sleeps happen here, on this writer's own thread, never on a scheduler thread.
       [=](load_atom, const transaction_job& job) -> stream_load::txn_result {
         auto labels = [&job](uint64_t n) { return stream_load::make_label(job.prefix, job.batch.table, job.slot, n); };
-        return stream_load::run_transaction(*client, job.batch, labels, job.first_sequence, job.commit_at_end,
-                                            job.retry, [](std::chrono::milliseconds d) { std::this_thread::sleep_for(d); });
+        std::string where = "table " + job.batch.database + "." + job.batch.table + ": ";
+        return stream_load::run_transaction(
+            *client, job.batch, labels, job.first_sequence, job.commit_at_end, job.retry,
+            [](std::chrono::milliseconds d) { std::this_thread::sleep_for(d); },
+            [&where](const std::string& what) { LOG_WARN("writer", where << what); });
       },
   };
 }

@@ -12,6 +12,7 @@ namespace starpipe::sinks {
 //   (state_atom, database, label)        -> std::string state ("" + error text on failure)
 //   (errlog_atom, url)                   -> std::string first bytes of the error log
 //   (load_atom, transaction_job)         -> txn_result (begin, load, prepare or commit)
+//   (probe_atom, database)               -> interface_probe (sink.version=AUTO)
 caf::behavior load_executor(caf::event_based_actor* self, stream_load::client_settings settings);
 
 inline caf::actor spawn_load_executor(caf::actor_system& sys, stream_load::client_settings settings) {

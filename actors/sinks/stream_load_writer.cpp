@@ -35,6 +35,8 @@ struct writer_state {
   std::vector<std::pair<uint64_t, caf::response_promise>> waiters; // answered when loads_done >= first
   std::string token = stream_load::random_token();
   uint64_t next_sequence = 1; // transaction labels
+  std::optional<bool> transactions; // the interface, once known (AUTO: after the FE answered)
+  bool load_uses_transactions = false; // the interface of the load in flight, for all its retries
 
   caf::behavior idle, flushing, backing_off, failed;
   std::string failure;
@@ -68,6 +70,7 @@ void answer_waiters(writer_state& st, bool ok) {
 
 void send_attempt(self_ptr self);
 void maybe_start_load(self_ptr self);
+void send_prepare(self_ptr self, caf::typed_response_promise<prepared_checkpoint> rp);
 
 void fail_writer(self_ptr self, const std::string& reason, const std::optional<stream_load::load_response>& resp) {
   auto& st = self->state;
@@ -170,6 +173,12 @@ void on_decision(self_ptr self, const retry_decision& d, const std::optional<str
   }
 }
 
+// The answer that refused a transaction, when there was one (its ErrorURL explains rejected rows).
+std::optional<stream_load::load_response> refusal_of(const stream_load::txn_result& r) {
+  if (r.counters.status.empty()) return std::nullopt;
+  return r.counters;
+}
+
 transaction_job make_job(writer_state& st, bool commit_at_end) {
   transaction_job job;
   job.batch = st.request;
@@ -181,10 +190,50 @@ transaction_job make_job(writer_state& st, bool commit_at_end) {
   return job;
 }
 
+// Runs `next` once the load in flight knows its interface. AUTO asks the FE; when it cannot
+// tell (unreachable, 5xx), at-least-once loads this batch over V1 and asks again next time,
+// while exactly-once goes on with transactions (their own retries cover the outage).
+void with_interface(self_ptr self, std::function<void()> next) {
+  auto& st = self->state;
+  if (st.transactions) {
+    st.load_uses_transactions = *st.transactions;
+    return next();
+  }
+  self->request(st.executor, caf::infinite, probe_atom::value, st.settings.connector->database)
+      .then([self, next](const stream_load::interface_probe& p) {
+        auto& st = self->state;
+        const std::string& db = st.settings.connector->database;
+        using stream_load::interface_support;
+        if (p.support == interface_support::unknown) {
+          LOG_WARN("writer", "sink.version=AUTO: cannot tell whether StarRocks has the transaction Stream Load "
+                             "interface (" << p.evidence << "); table " << db << "." << st.settings.table
+                                           << (st.settings.exactly_once ? " goes on with transactions"
+                                                                        : " loads this batch over Stream Load V1"));
+          st.load_uses_transactions = st.settings.exactly_once;
+          return next();
+        }
+        st.transactions = p.support == interface_support::transactions;
+        if (!*st.transactions && st.settings.exactly_once) {
+          fail_writer(self,
+                      "sink.semantic=exactly-once needs the transaction Stream Load interface (StarRocks 2.4 or "
+                      "later), and the FE has none: " + p.evidence,
+                      std::nullopt);
+          return next(); // it sees the failure and answers with it
+        }
+        LOG_INFO("writer", "sink.version=AUTO: table " << db << "." << st.settings.table << " loads through "
+                                                        << (*st.transactions ? "transaction Stream Load (V2)"
+                                                                             : "Stream Load V1")
+                                                        << "; the FE answered " << p.evidence);
+        st.load_uses_transactions = *st.transactions;
+        next();
+      });
+}
+
 void send_attempt(self_ptr self) {
   auto& st = self->state;
+  if (!st.failure.empty()) return;
   self->become(st.flushing);
-  if (st.settings.use_transactions) { // retries happen inside, label by label
+  if (st.load_uses_transactions) { // retries happen inside, label by label
     self->request(st.executor, caf::infinite, load_atom::value, make_job(st, true))
         .then([self](const stream_load::txn_result& r) {
           auto& st = self->state;
@@ -192,7 +241,7 @@ void send_attempt(self_ptr self) {
           st.request.label = r.label;
           st.attempt = r.attempts;
           if (r.ok) complete_load(self, r.counters, "committed");
-          else fail_writer(self, r.failure, std::nullopt);
+          else fail_writer(self, r.failure, refusal_of(r));
         });
     return;
   }
@@ -228,7 +277,8 @@ void maybe_start_load(self_ptr self) {
   if (reason == flush_reason::none) return;
   take_body(st);
   LOG_DEBUG("writer", "flush table " << st.settings.table << " (" << to_string(reason) << ")");
-  send_attempt(self);
+  self->become(st.flushing);
+  with_interface(self, [self] { send_attempt(self); });
 }
 
 // Exactly-once: the rows received so far become one prepared transaction; their pieces are
@@ -240,13 +290,23 @@ caf::result<prepared_checkpoint> prepare(self_ptr self) {
   take_body(st);
   st.in_flight = true;
   auto rp = self->make_response_promise<prepared_checkpoint>();
+  with_interface(self, [self, rp]() mutable { send_prepare(self, rp); });
+  return rp;
+}
+
+void send_prepare(self_ptr self, caf::typed_response_promise<prepared_checkpoint> rp) {
+  auto& st = self->state;
+  if (!st.failure.empty()) { // the probe found no transaction interface
+    rp.deliver(prepared_checkpoint{false, st.failure, {}, {}});
+    return;
+  }
   self->request(st.executor, caf::infinite, load_atom::value, make_job(st, false))
       .then([self, rp](const stream_load::txn_result& r) mutable {
         auto& st = self->state;
         st.next_sequence = r.sequence + 1;
         st.request.label = r.label;
         if (!r.ok) {
-          fail_writer(self, r.failure, std::nullopt);
+          fail_writer(self, r.failure, refusal_of(r));
           rp.deliver(prepared_checkpoint{false, r.failure, {}, {}});
           return;
         }
@@ -256,7 +316,6 @@ caf::result<prepared_checkpoint> prepare(self_ptr self) {
         out.labels.push_back({st.settings.table, r.label, st.settings.slot, r.sequence});
         rp.deliver(out);
       });
-  return rp;
 }
 
 } // namespace
@@ -271,6 +330,8 @@ caf::behavior stream_load_writer(caf::stateful_actor<writer_state>* self, writer
                                                           st.settings.connector->row_delimiter);
   st.policy = std::make_unique<flush_policy>(st.settings.flush);
   st.next_sequence = st.settings.first_sequence;
+  if (st.settings.load_interface != conf::load_interface::automatic)
+    st.transactions = st.settings.load_interface == conf::load_interface::v2;
   start_new_body(st);
   self->link_to(st.executor); // the executor lives and dies with its writer
 

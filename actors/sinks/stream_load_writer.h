@@ -19,9 +19,10 @@ struct writer_settings {
   stream_load::retry_settings retry;
   std::string label_prefix;
   std::chrono::milliseconds tick{100};
-  // Transaction Stream Load: each load is begin, load, commit (at-least-once over V2), or, with
-  // exactly_once, rows wait for (prepare_atom) and the transaction is only prepared.
-  bool use_transactions = false;
+  // V2, transaction Stream Load: each load is begin, load, commit (at-least-once), or, with
+  // exactly_once, rows wait for (prepare_atom) and the transaction is only prepared. AUTO asks
+  // the FE once whether it has the transaction endpoints (V2 if so, else V1).
+  conf::load_interface load_interface = conf::load_interface::v1;
   bool exactly_once = false;
   std::string slot;            // exactly-once label identity (worker hash + task)
   uint64_t first_sequence = 1; // exactly-once: first label number, past every label used before

@@ -80,6 +80,13 @@ attempt_outcome stream_load_client::call(txn_op op, const load_request& req) {
   return send_load(std::string("/api/transaction/") + to_string(op), hr);
 }
 
+interface_probe stream_load_client::probe_transaction_interface(const std::string& database) {
+  http_request hr;
+  hr.method = "POST";
+  hr.headers = {{"db", database}};
+  return judge_interface_probe(send_load("/api/transaction/begin", hr));
+}
+
 std::string stream_load_client::state_of_label(const std::string& database, const std::string& label) {
   std::string error;
   return load_state(database, label, error).state;

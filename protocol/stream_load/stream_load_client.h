@@ -32,6 +32,8 @@ public:
   // One attempt of a transaction Stream Load operation (POST, or PUT with the body for load).
   attempt_outcome call(txn_op op, const load_request& req) override;
   std::string state_of_label(const std::string& database, const std::string& label) override;
+  // sink.version=AUTO: begin without a label (judge_interface_probe reads the answer).
+  interface_probe probe_transaction_interface(const std::string& database);
   // GET /api/{db}/get_load_state?label=..; state "" and `error` set when unreadable.
   label_state load_state(const std::string& database, const std::string& label, std::string& error);
   // The rejected rows StarRocks explains at ErrorURL, first `limit` bytes.

@@ -34,6 +34,18 @@ txn_decision unclear(txn_op op, int attempt, const retry_settings& s, const std:
 
 } // namespace
 
+interface_probe judge_interface_probe(const attempt_outcome& o) {
+  if (o.transport_error) return {interface_support::unknown, "no answer: " + *o.transport_error};
+  if (o.http_status == 404)
+    return {interface_support::stream_load_only, "HTTP 404 on /api/transaction/begin (StarRocks before 2.4)"};
+  std::string status = "HTTP " + std::to_string(o.http_status);
+  // Only a JSON verdict from the endpoint itself proves it exists: a 200 from a proxy's
+  // error page, a 401 or a 5xx does not.
+  if (o.http_status == 200 && o.response && !o.response->status.empty())
+    return {interface_support::transactions, status + " " + o.response->status + ": " + o.response->message};
+  return {interface_support::unknown, status + " " + o.raw_body.substr(0, 200)};
+}
+
 txn_decision decide_txn(txn_op op, const attempt_outcome& o, int attempt, const retry_settings& s) {
   if (o.transport_error) {
     std::string why = "transport error: " + *o.transport_error;
@@ -103,14 +115,29 @@ txn_decision decide_txn_from_state(txn_op op, const std::string& state, int atte
 
 namespace {
 
+std::string next_step_text(const txn_decision& d) {
+  switch (d.what) {
+    case txn_step::done: return "done";
+    case txn_step::retry: return "retrying in " + std::to_string(d.delay.count()) + " ms with the same label";
+    case txn_step::restart:
+      return "begun again under the next label in " + std::to_string(d.delay.count()) + " ms, with the same rows";
+    case txn_step::settle: return "settling through the label's state";
+    case txn_step::fail: return "giving up";
+  }
+  return "?";
+}
+
 // One operation until it is done or the decision is restart/fail.
 txn_decision run_op(transaction_api& api, txn_op op, const load_request& req, const retry_settings& s,
-                    const sleeper& sleep, txn_result& out) {
+                    const sleeper& sleep, txn_result& out, const txn_observer& observe) {
   for (int attempt = 1;; ++attempt) {
     ++out.attempts;
     auto o = api.call(op, req);
     auto d = decide_txn(op, o, attempt, s);
+    std::string answer = d.reason;
+    bool settled = false;
     while (d.what == txn_step::settle) {
+      settled = true;
       auto state = api.state_of_label(req.database, req.label);
       d = decide_txn_from_state(op, state, attempt, s);
       if (d.what == txn_step::settle) { // unreadable: ask again
@@ -118,7 +145,10 @@ txn_decision run_op(transaction_api& api, txn_op op, const load_request& req, co
         ++attempt;
       }
     }
-    if (d.what == txn_step::done && o.response) out.counters = *o.response;
+    if (observe && (settled || d.what != txn_step::done))
+      observe(std::string(to_string(op)) + " of label " + req.label + " answered " + answer +
+              (settled ? "; settled through the label's state (" + d.reason + ")" : "") + ": " + next_step_text(d));
+    if (o.response && (d.what == txn_step::done || d.what == txn_step::fail)) out.counters = *o.response;
     if (d.what != txn_step::retry) return d;
     sleep(d.delay);
   }
@@ -128,7 +158,7 @@ txn_decision run_op(transaction_api& api, txn_op op, const load_request& req, co
 
 txn_result run_transaction(transaction_api& api, const load_request& batch, const label_maker& make_label,
                            uint64_t first_sequence, bool commit_at_end, const retry_settings& s,
-                           const sleeper& sleep) {
+                           const sleeper& sleep, const txn_observer& observe) {
   txn_result out;
   out.sequence = first_sequence;
   for (;;) {
@@ -137,7 +167,7 @@ txn_result run_transaction(transaction_api& api, const load_request& batch, cons
     out.label = req.label;
     txn_decision d;
     for (txn_op op : {txn_op::begin, txn_op::load, commit_at_end ? txn_op::commit : txn_op::prepare}) {
-      d = run_op(api, op, req, s, sleep, out);
+      d = run_op(api, op, req, s, sleep, out, observe);
       if (d.what != txn_step::done) break;
     }
     if (d.what == txn_step::done) {
@@ -161,14 +191,15 @@ txn_result run_transaction(transaction_api& api, const load_request& batch, cons
 }
 
 txn_result finish_transaction(transaction_api& api, const std::string& database, const std::string& table,
-                              const std::string& label, bool commit, const retry_settings& s, const sleeper& sleep) {
+                              const std::string& label, bool commit, const retry_settings& s, const sleeper& sleep,
+                              const txn_observer& observe) {
   txn_result out;
   out.label = label;
   load_request req;
   req.database = database;
   req.table = table;
   req.label = label;
-  auto d = run_op(api, commit ? txn_op::commit : txn_op::rollback, req, s, sleep, out);
+  auto d = run_op(api, commit ? txn_op::commit : txn_op::rollback, req, s, sleep, out, observe);
   out.ok = d.what == txn_step::done;
   if (!out.ok) out.failure = d.reason;
   return out;

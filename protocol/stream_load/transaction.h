@@ -47,7 +47,7 @@ struct txn_result {
   bool ok = false;
   std::string label;     // the label that reached the goal (or the last one tried)
   uint64_t sequence = 0; // its sequence number
-  load_response counters; // prepare's (or commit's) row counters
+  load_response counters; // prepare's (or commit's) row counters; on failure, the refusing answer
   std::string failure;
   int attempts = 0;
   int restarts = 0;
@@ -55,15 +55,29 @@ struct txn_result {
 
 using sleeper = std::function<void(std::chrono::milliseconds)>;
 using label_maker = std::function<std::string(uint64_t sequence)>;
+// Told, in words, of every answer that was not plain progress (a retry, a settled ambiguous
+// answer, a transaction begun again, a failure), so that the caller's log shows them.
+using txn_observer = std::function<void(const std::string& what_happened)>;
 
 // begin, load(body), then prepare (or commit when `commit_at_end`). Labels come from
 // make_label(sequence), starting at `first_sequence`.
 txn_result run_transaction(transaction_api& api, const load_request& batch, const label_maker& make_label,
                            uint64_t first_sequence, bool commit_at_end, const retry_settings& s,
-                           const sleeper& sleep);
+                           const sleeper& sleep, const txn_observer& observe = {});
+
+// sink.version=AUTO: does the FE have the transaction endpoints (StarRocks 2.4+)? The probe is
+// a begin without a label: an FE with the API refuses it before beginning anything ("Empty
+// label."), one without answers 404. Anything else decides nothing (probe again later).
+enum class interface_support { transactions, stream_load_only, unknown };
+struct interface_probe {
+  interface_support support = interface_support::unknown;
+  std::string evidence; // what the FE answered, for logs and errors
+};
+interface_probe judge_interface_probe(const attempt_outcome& o);
 
 // Commits (commit = true) or rolls back a PREPARED transaction until StarRocks confirms.
 txn_result finish_transaction(transaction_api& api, const std::string& database, const std::string& table,
-                              const std::string& label, bool commit, const retry_settings& s, const sleeper& sleep);
+                              const std::string& label, bool commit, const retry_settings& s, const sleeper& sleep,
+                              const txn_observer& observe = {});
 
 } // namespace starpipe::stream_load

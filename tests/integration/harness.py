@@ -136,7 +136,7 @@ class Producer(threading.Thread):
 
 
 class StarRocks:
-    def __init__(self, sql, user="root", password="", no_store=False):
+    def __init__(self, sql, user="root", password="", no_store=False, transaction_api=True):
         self.fe_port, self.be_port = free_port(), free_port()
         self.dir = tempfile.mkdtemp(prefix="sr-emu-")
         sql_file = os.path.join(self.dir, "schema.sql")
@@ -146,6 +146,8 @@ class StarRocks:
                 "--user", user, "--password", password, "--sql", sql_file]
         if no_store:
             args.append("--no-store")
+        if not transaction_api:
+            args.append("--no-transaction-api")  # as StarRocks before 2.4
         self.log = open(os.path.join(self.dir, "emulator.log"), "w")
         self.proc = subprocess.Popen(args, stdout=self.log, stderr=subprocess.STDOUT)
         _procs.append(self.proc)

@@ -16,42 +16,92 @@ def ids(sr):
     return sorted(int(r[0]) for r in sr.rows("d", "t"))
 
 
-def run_with_fault(kind, expect_no_duplicates=True, **extra):
+# Where each fault strikes, per interface: Stream Load V1 has one request per load; over the
+# transaction interface (the default, sink.version=AUTO) each kind hits the operation where
+# it is hardest to handle.
+V2_FAULT_OP = {"http_500": "load", "drop_before_body": "begin", "drop_after_commit": "commit", "fail": "load"}
+
+
+def run_with_fault(kind, interface, expect_no_duplicates=True, **extra):
     kafka = Kafka({"t": 1})
     sr = StarRocks(SQL)
-    sr.fault(kind, count=2, **extra)
+    sr.fault(kind, count=2, op="stream_load" if interface == "V1" else V2_FAULT_OP[kind], **extra)
     kafka.produce("t", rows(0, 100))
-    sp = Starpipe(kafka, sr, [{"name": "c", "topics": "t", "starrocks.database.name": "d"}]).start()
+    connector = {"name": "c", "topics": "t", "starrocks.database.name": "d"}
+    if interface == "V1":
+        connector["sink.version"] = "V1"
+    sp = Starpipe(kafka, sr, [connector]).start()
     wait_until(lambda: len(ids(sr)) >= 100, 60, f"rows after {kind}")
     kafka.produce("t", rows(100, 100))
     wait_until(lambda: set(ids(sr)) >= set(range(200)), 60, "the later rows")
     check(sp.stop() == 0, "exit 0")
     got = ids(sr)
     if expect_no_duplicates:
-        check(got == list(range(200)), f"{kind}: exactly the 200 rows, got {len(got)}")
+        check(got == list(range(200)), f"{kind} ({interface}): exactly the 200 rows, got {len(got)}")
     check(kafka.committed("connect-c", "t", 1) == {0: 200}, "committed to the end")
-    logs = sp.logs()
-    check("retrying" in logs and "with the same label" in logs, f"{kind}: retries logged")
-    return logs
+    stats = sr.stats()
+    if interface == "V1":
+        check(stats["transaction_commits"] == 0 and stats["stream_loads"] >= 2, f"V1 only: {stats}")
+    else:
+        check(stats["stream_loads"] == 0 and stats["transaction_commits"] >= 2, f"transactions only: {stats}")
+    return sp.logs()
 
 
 def test_http_500_is_retried():
-    run_with_fault("http_500")
+    logs = run_with_fault("http_500", "V1")
+    check("retrying" in logs and "with the same label" in logs, "V1: retries logged")
+    # A load answered 500 may have half-landed: the transaction is begun again, never reused.
+    logs = run_with_fault("http_500", "AUTO")
+    check("load of label" in logs and "answered HTTP 500" in logs and "begun again under the next label" in logs,
+          "V2: the restart logged")
 
 
 def test_connection_dropped_before_the_body_is_retried():
-    run_with_fault("drop_before_body")
+    logs = run_with_fault("drop_before_body", "V1")
+    check("retrying" in logs and "with the same label" in logs, "V1: retries logged")
+    logs = run_with_fault("drop_before_body", "AUTO")
+    check("begin of label" in logs and "retrying in" in logs and "with the same label" in logs,
+          "V2: the begin retried under its label")
 
 
 def test_connection_dropped_after_commit_is_settled_by_the_label():
     # The load landed but the answer was lost: the retry with the same label is answered
     # "Label Already Exists" / FINISHED, so nothing is loaded twice.
-    logs = run_with_fault("drop_after_commit")
-    check("label already loaded (FINISHED)" in logs, "settled through the label")
+    logs = run_with_fault("drop_after_commit", "V1")
+    check("label already loaded (FINISHED)" in logs, "V1: settled through the label")
+    # Over V2 the lost commit answer is read back from the label's state, never repeated blindly.
+    logs = run_with_fault("drop_after_commit", "AUTO")
+    check("commit of label" in logs and "settled through the label's state (label VISIBLE): done" in logs,
+          "V2: settled through the label")
 
 
 def test_retryable_fail_message_is_retried():
-    run_with_fault("fail", message="Service is shutting down, please retry later!")
+    logs = run_with_fault("fail", "V1", message="Service is shutting down, please retry later!")
+    check("retrying" in logs and "with the same label" in logs, "V1: retries logged")
+    logs = run_with_fault("fail", "AUTO", message="Service is shutting down, please retry later!")
+    check("Service is shutting down" in logs and "begun again under the next label" in logs, "V2: restart logged")
+
+
+def test_old_starrocks_without_the_transaction_interface_gets_stream_load_v1():
+    kafka = Kafka({"t": 1})
+    sr = StarRocks(SQL, transaction_api=False)
+    kafka.produce("t", rows(0, 50))
+    sp = Starpipe(kafka, sr, [{"name": "c", "topics": "t", "starrocks.database.name": "d"}]).start()
+    wait_until(lambda: len(ids(sr)) == 50, 60, "the rows over V1")
+    check(sr.stats()["transaction_commits"] == 0, "no transaction")
+    check("sink.version=AUTO: table d.t loads through Stream Load V1; the FE answered HTTP 404" in sp.logs(),
+          "the choice and its evidence logged")
+    check(sp.stop() == 0, "exit 0")
+    # Exactly-once cannot be had there: the task fails saying why, and commits nothing.
+    kafka2 = Kafka({"t": 1})
+    kafka2.produce("t", rows(0, 5))
+    sp = Starpipe(kafka2, sr, [{"name": "e", "topics": "t", "starrocks.database.name": "d",
+                                "sink.semantic": "exactly-once"}]).start()
+    wait_until(lambda: "task FAILED" in sp.logs(), 60, "the exactly-once task to fail")
+    check("exactly-once needs the transaction Stream Load interface (StarRocks 2.4 or later)" in sp.logs(),
+          "the reason")
+    sp.stop()
+    check(kafka2.committed("connect-e", "t", 1) == {0: None}, "nothing committed")
 
 
 def test_slow_answer_is_waited_for():

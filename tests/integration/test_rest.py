@@ -107,7 +107,7 @@ def test_failed_task_reports_the_cause():
 def test_a_stalled_task_is_reported():
     kafka = Kafka({"t": 1})
     sr = StarRocks(SQL)
-    sr.fault("slow", count=1, ms=12000)  # the first load hangs for 12 s
+    sr.fault("slow", count=1, ms=12000, op="load")  # the first load's body hangs for 12 s
     kafka.produce("t", ['{"id":%d,"v":"x"}' % i for i in range(5)])
     sp = Starpipe(kafka, sr, [{"name": "c", "topics": "t", "starrocks.database.name": "d"}],
                   worker_extra="task.stall.timeout.ms=2000\n").start()

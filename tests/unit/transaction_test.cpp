@@ -178,3 +178,62 @@ TEST_CASE("checkpoint record: the prepared labels round-trip through offset-comm
   CHECK(writer_slot("127.0.0.1:8083", 0) != writer_slot("127.0.0.1:8084", 0));
   CHECK(writer_slot("127.0.0.1:8083", 1).size() == 11);
 }
+
+TEST_CASE("sink.version=AUTO: the FE's answer to a label-less begin tells whether V2 exists") {
+  attempt_outcome empty_label = testing::with_status("FAILED", "Empty label.");
+  CHECK(judge_interface_probe(empty_label).support == interface_support::transactions);
+  CHECK(judge_interface_probe(empty_label).evidence.find("Empty label.") != std::string::npos);
+
+  attempt_outcome not_found;
+  not_found.http_status = 404;
+  not_found.raw_body = "Not Found";
+  CHECK(judge_interface_probe(not_found).support == interface_support::stream_load_only);
+
+  // None of these proves anything either way: the writer asks again later.
+  attempt_outcome html;
+  html.http_status = 200;
+  html.raw_body = "<html>proxy</html>";
+  CHECK(judge_interface_probe(html).support == interface_support::unknown);
+  attempt_outcome unauthorized;
+  unauthorized.http_status = 401;
+  CHECK(judge_interface_probe(unauthorized).support == interface_support::unknown);
+  attempt_outcome server_error;
+  server_error.http_status = 503;
+  CHECK(judge_interface_probe(server_error).support == interface_support::unknown);
+  CHECK(judge_interface_probe(refused()).support == interface_support::unknown);
+  CHECK(judge_interface_probe(refused()).evidence.find("connection refused") != std::string::npos);
+}
+
+TEST_CASE("run_transaction: retries, settled answers and restarts are told to the observer, plain progress is not") {
+  scripted_api api;
+  api.script[txn_op::begin] = {answer("TXN_IN_PROCESSING", "busy")};
+  api.script[txn_op::load] = {answer("INTERNAL_ERROR", "too many versions")};
+  api.script[txn_op::commit] = {lost_after_send()};
+  api.states["p-t-s-2"] = "VISIBLE";
+  std::vector<std::string> told;
+  auto r = run_transaction(api, batch(), labels, 1, true, settings(), no_sleep,
+                           [&told](const std::string& s) { told.push_back(s); });
+  CHECK(r.ok);
+  REQUIRE(told.size() == 3);
+  CHECK(told[0].find("begin of label p-t-s-1 answered TXN_IN_PROCESSING: busy: retrying") == 0);
+  CHECK(told[1].find("load of label p-t-s-1") == 0);
+  CHECK(told[1].find("begun again under the next label") != std::string::npos);
+  CHECK(told[2].find("commit of label p-t-s-2 answered transport error: connection reset; settled through the "
+                     "label's state (label VISIBLE): done") == 0);
+
+  scripted_api clean;
+  told.clear();
+  CHECK(run_transaction(clean, batch(), labels, 1, true, settings(), no_sleep,
+                        [&told](const std::string& s) { told.push_back(s); }).ok);
+  CHECK(told.empty());
+}
+
+TEST_CASE("run_transaction: a refusal keeps the refusing answer, whose ErrorURL explains the rows") {
+  scripted_api api;
+  auto refusal = answer("INTERNAL_ERROR", "too many filtered rows");
+  refusal.response->error_url = "http://be/api/_load_error_log?file=x";
+  api.script[txn_op::commit] = {refusal};
+  auto r = run_transaction(api, batch(), labels, 1, true, settings(), no_sleep);
+  CHECK_FALSE(r.ok);
+  CHECK(r.counters.error_url == "http://be/api/_load_error_log?file=x");
+}

@@ -23,6 +23,10 @@ struct recorded {
   std::vector<load_stats> stats;
   std::vector<std::string> failures;
   std::optional<bool> flush_answer;
+  // sink.version=AUTO: what the probe answers, in order; the transaction jobs the executor got.
+  std::deque<stream_load::interface_support> probes;
+  int probes_asked = 0;
+  std::vector<transaction_job> jobs;
 };
 
 attempt_outcome status(const std::string& s, const std::string& message = "OK") {
@@ -42,7 +46,8 @@ struct fixture {
   recorded rec;
   caf::actor writer;
 
-  explicit fixture(int64_t max_batch_bytes = 1 << 20) {
+  explicit fixture(int64_t max_batch_bytes = 1 << 20, conf::load_interface interface = conf::load_interface::v1,
+                   bool exactly_once = false) {
     cfg.set("scheduler.policy", caf::atom("testing"));
     cfg.set("logger.verbosity", caf::atom("quiet"));
     sys = std::make_unique<caf::actor_system>(cfg);
@@ -59,6 +64,25 @@ struct fixture {
         auto o = rec.script.front();
         rec.script.pop_front();
         return o;
+      },
+      [this](probe_atom, const std::string&) {
+        ++rec.probes_asked;
+        stream_load::interface_probe p;
+        if (!rec.probes.empty()) {
+          p.support = rec.probes.front();
+          rec.probes.pop_front();
+        }
+        p.evidence = "scripted";
+        return p;
+      },
+      [this](load_atom, const transaction_job& job) {
+        rec.jobs.push_back(job);
+        stream_load::txn_result r;
+        r.ok = true;
+        r.sequence = job.first_sequence;
+        r.label = "txn-" + std::to_string(r.sequence);
+        r.attempts = 1;
+        return r;
       }};
     });
     auto supervisor = sys->spawn([this](caf::event_based_actor*) -> caf::behavior {
@@ -83,6 +107,9 @@ struct fixture {
     ws.flush.interval = std::chrono::hours(1);
     ws.retry.max_retries = 3;
     ws.label_prefix = "starpipe-c";
+    ws.load_interface = interface;
+    ws.exactly_once = exactly_once;
+    ws.slot = "wslot";
     writer = sinks::spawn_stream_load_writer(*sys, ws, supervisor, executor);
     sched->run();
   }
@@ -214,4 +241,65 @@ TEST_CASE("writer: loads at once when every feeding partition is caught up, not 
   f.sched->run();
   CHECK(f.rec.labels.size() == 1);
   CHECK(f.rec.loaded.size() == 1);
+}
+
+TEST_CASE("writer: sink.version=AUTO asks the FE once, then loads every batch as a transaction") {
+  fixture f(1 << 20, conf::load_interface::automatic);
+  f.rec.probes = {stream_load::interface_support::transactions};
+  f.send_rows(0, 0, "{\"id\":1}", 1);
+  f.request_flush();
+  f.send_rows(0, 1, "{\"id\":2}", 1);
+  f.request_flush();
+  CHECK(f.rec.probes_asked == 1);
+  CHECK(f.rec.labels.empty()); // no V1 attempt
+  REQUIRE(f.rec.jobs.size() == 2);
+  CHECK(f.rec.jobs[0].commit_at_end);
+  CHECK(*f.rec.jobs[1].batch.body == "[{\"id\":2}]");
+  CHECK(f.rec.jobs[1].first_sequence == 2);
+  CHECK(f.rec.loaded.size() == 2);
+}
+
+TEST_CASE("writer: sink.version=AUTO without transaction endpoints loads over V1 and stops asking") {
+  fixture f(1 << 20, conf::load_interface::automatic);
+  f.rec.probes = {stream_load::interface_support::stream_load_only};
+  f.rec.script = {status("Success"), status("Success")};
+  f.send_rows(0, 0, "{\"id\":1}", 1);
+  f.request_flush();
+  f.send_rows(0, 1, "{\"id\":2}", 1);
+  f.request_flush();
+  CHECK(f.rec.probes_asked == 1);
+  CHECK(f.rec.jobs.empty());
+  CHECK(f.rec.labels.size() == 2);
+  CHECK(f.rec.loaded.size() == 2);
+}
+
+TEST_CASE("writer: sink.version=AUTO that cannot tell loads this batch over V1 and asks again") {
+  fixture f(1 << 20, conf::load_interface::automatic);
+  f.rec.probes = {stream_load::interface_support::unknown, stream_load::interface_support::transactions};
+  f.rec.script = {status("Success")};
+  f.send_rows(0, 0, "{\"id\":1}", 1);
+  f.request_flush();
+  CHECK(f.rec.labels.size() == 1);
+  f.send_rows(0, 1, "{\"id\":2}", 1);
+  f.request_flush();
+  CHECK(f.rec.probes_asked == 2);
+  CHECK(f.rec.jobs.size() == 1);
+  CHECK(f.rec.loaded.size() == 2);
+}
+
+TEST_CASE("writer: exactly-once with AUTO fails clearly when the FE has no transaction endpoints") {
+  fixture f(1 << 20, conf::load_interface::automatic, true);
+  f.rec.probes = {stream_load::interface_support::stream_load_only};
+  f.send_rows(0, 0, "{\"id\":1}", 1);
+  std::optional<prepared_checkpoint> answer;
+  f.sys->spawn([&](caf::event_based_actor* self) {
+    self->request(f.writer, caf::infinite, prepare_atom::value).then([&](const prepared_checkpoint& c) { answer = c; });
+  });
+  f.sched->run();
+  REQUIRE(answer);
+  CHECK_FALSE(answer->ok);
+  CHECK(answer->failure.find("exactly-once needs the transaction Stream Load interface") != std::string::npos);
+  REQUIRE(f.rec.failures.size() == 1);
+  CHECK(f.rec.jobs.empty());
+  CHECK(f.rec.loaded.empty());
 }

@@ -11,9 +11,11 @@
 namespace {
 const char* usage =
     "usage: starrocks-emulator --fe-port P --be-port Q [--user U] [--password W] [--sql FILE] [--no-store]\n"
+    "                         [--no-transaction-api]\n"
     "  FE (Stream Load entry, 307 to the BE, get_load_state) on 127.0.0.1:P, BE on 127.0.0.1:Q.\n"
     "  --sql FILE   CREATE DATABASE / CREATE TABLE statements run at start (repeatable)\n"
     "  --no-store   count rows but keep none (benchmarks)\n"
+    "  --no-transaction-api   answer 404 on /api/transaction/*, as StarRocks before 2.4\n"
     "  Default user root with an empty password.\n"
     "Test endpoints on the FE port:\n"
     "  GET  /_emulator/tables/DB/TABLE[?format=text]   the table's rows\n"
@@ -51,6 +53,8 @@ int main(int argc, char** argv) {
       sql_files.push_back(value());
     } else if (a == "--no-store") {
       opt.no_store = true;
+    } else if (a == "--no-transaction-api") {
+      opt.transaction_api = false;
     } else {
       std::cerr << "starrocks-emulator: unknown argument '" << a << "'\n" << usage;
       return 1;

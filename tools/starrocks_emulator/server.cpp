@@ -161,7 +161,7 @@ private:
     }
     if (!is_be_ && path.rfind("/_emulator/", 0) == 0)
       return read_body([self = shared_from_this(), path, target] { self->admin(path, target); });
-    if (path.rfind("/api/transaction/", 0) == 0) {
+    if (path.rfind("/api/transaction/", 0) == 0 && st_.opt.transaction_api) {
       std::string op = path.substr(std::string("/api/transaction/").size());
       if (is_be_) return be_transaction(op);
       return fe_transaction(op);
@@ -200,6 +200,9 @@ private:
     std::unique_lock<std::mutex> g(st_.cat.mutex);
     txn::sweep(st_.cat);
     auto answer = txn::fe_route(st_.cat, op, headers(), st_.opt.no_store);
+    if (op == "commit" && !answer.redirect && answer.body.value("Status", "") == "OK" &&
+        answer.body.value("Message", "").empty())
+      ++st_.stats.transaction_commits;
     g.unlock();
     if (answer.redirect) {
       std::string location = "http://" + st_.opt.host + ":" + std::to_string(st_.opt.be_port) + std::string(req().target());
@@ -261,7 +264,10 @@ private:
       auto j = txn::be_op(st.cat, op, h, st.opt.no_store, [self](const std::string& label, const std::string& text) {
         return self->store_error_log(label, text);
       });
-      if (op == "commit" && j.value("Status", "") == "OK") ++st.stats.loads;
+      if (op == "commit" && j.value("Status", "") == "OK") {
+        ++st.stats.loads;
+        ++st.stats.transaction_commits;
+      }
       g.unlock();
       self->answer_after_fault(f, j);
     });
@@ -433,6 +439,7 @@ private:
     } else {
       d->labels[label] = label_info{txn, "VISIBLE", table, ""};
       ++st_.stats.loads;
+      ++st_.stats.stream_loads;
       st_.stats.rows += o.loaded;
       st_.stats.bytes += static_cast<int64_t>(body.size());
       result = be_result(txn, label, "Success", "OK", &o, static_cast<int64_t>(body.size()), ms, error_url);
@@ -469,6 +476,8 @@ private:
       j["rows"] = st_.stats.rows + st_.cat.committed_transaction_rows;
       j["bytes"] = st_.stats.bytes;
       j["failed"] = st_.stats.failed;
+      j["stream_loads"] = st_.stats.stream_loads;
+      j["transaction_commits"] = st_.stats.transaction_commits;
       return respond_json(j, true);
     }
     if (std::regex_match(path, m, table_re)) {

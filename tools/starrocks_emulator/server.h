@@ -27,10 +27,12 @@ struct server_options {
   std::string user = "root";
   std::string password;
   bool no_store = false;
+  bool transaction_api = true; // false: /api/transaction/* answer 404, as before StarRocks 2.4
 };
 
 struct server_stats {
   int64_t loads = 0, rows = 0, bytes = 0, failed = 0;
+  int64_t stream_loads = 0, transaction_commits = 0; // which interface the loads came through
 };
 
 // Runs until SIGTERM/SIGINT. Returns the exit code.
