@@ -109,11 +109,11 @@ using dlq_atom = caf::atom_constant<caf::atom("dlq")>;
 // buffered stays and is loaded.
 using pause_atom = caf::atom_constant<caf::atom("pause")>;
 using resume_atom = caf::atom_constant<caf::atom("resume")>;
-// Exactly-once: prepare a task's transactions; a consumer's checkpoint; the label sequences
-// recovered at start; partitions a consumer gave up.
+// Exactly-once: prepare a task's transactions; a consumer's checkpoint; the slot a task's
+// writers label transactions with from now on; partitions a consumer gave up.
 using prepare_atom = caf::atom_constant<caf::atom("prepare")>;
 using checkpoint_atom = caf::atom_constant<caf::atom("ckpt")>;
-using recovered_atom = caf::atom_constant<caf::atom("recovered")>;
+using slot_atom = caf::atom_constant<caf::atom("slot")>;
 using forget_atom = caf::atom_constant<caf::atom("forget")>;
 // sink.version=AUTO: does the FE have the transaction endpoints?
 using probe_atom = caf::atom_constant<caf::atom("probe")>;
@@ -134,5 +134,3 @@ CAF_ALLOW_UNSAFE_MESSAGE_TYPE(starpipe::transaction_job)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(starpipe::stream_load::txn_result)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(starpipe::prepared_checkpoint)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(starpipe::stream_load::prepared_label)
-using starpipe_sequence_map = std::map<std::string, uint64_t>;
-CAF_ALLOW_UNSAFE_MESSAGE_TYPE(starpipe_sequence_map)

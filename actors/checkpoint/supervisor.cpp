@@ -21,7 +21,7 @@ struct supervisor_state {
   // By (task, table); at-least-once tasks share one writer per table (task 0).
   std::map<std::pair<int, std::string>, caf::actor> writers;
   bool exactly_once = false;
-  std::map<int, std::map<std::string, uint64_t>> next_sequence; // exactly-once: per task, per table
+  std::map<int, std::string> slots; // exactly-once: each task's current writer slot
   std::vector<caf::actor> consumers;
   std::map<int, int64_t> lag;
   bool failed = false;
@@ -127,11 +127,7 @@ caf::actor writer_for(self_ptr self, const std::string& table, int task) {
   ws.tick = st.settings.writer_tick;
   ws.load_interface = c.version; // exactly-once with V1 is refused by the configuration
   ws.exactly_once = st.exactly_once;
-  if (st.exactly_once) {
-    ws.slot = stream_load::writer_slot(st.settings.worker->worker_id, task);
-    auto& seqs = st.next_sequence[task];
-    ws.first_sequence = seqs.count(table) ? seqs[table] : 1;
-  }
+  if (st.exactly_once) ws.slot = st.slots[task]; // set by the task's consumer before any row is read
   auto w = sinks::spawn_stream_load_writer(self->system(), ws, caf::actor_cast<caf::actor>(self), executor);
   self->link_to(w);
   st.writers[key] = w;
@@ -360,7 +356,12 @@ caf::behavior supervisor(caf::stateful_actor<supervisor_state>* self, supervisor
       [self](failed_atom, const std::string& reason) { fail_task(self, reason); },
       [self](writer_atom, const std::string& table, int task) { return writer_for(self, table, task); },
       [self](prepare_atom, int task, const std::vector<topic_partition>& tps) { return prepare_task(self, task, tps); },
-      [self](recovered_atom, int task, const starpipe_sequence_map& next) { self->state.next_sequence[task] = next; },
+      [self](slot_atom, int task, const std::string& slot) {
+        auto& st = self->state;
+        st.slots[task] = slot;
+        for (const auto& [key, w] : st.writers)
+          if (key.first == task) self->send(w, slot_atom::value, slot);
+      },
       [self](forget_atom, const std::vector<topic_partition>& tps) {
         auto& st = self->state;
         for (const auto& tp : tps) st.tracker.forget(tp);

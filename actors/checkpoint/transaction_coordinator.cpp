@@ -2,10 +2,11 @@
 
 #include <cstdlib>
 #include <cstring>
-#include <regex>
+#include <algorithm>
 #include <thread>
 
 #include "common/log.h"
+#include "protocol/stream_load/checkpoint_record.h"
 #include "protocol/stream_load/label.h"
 
 namespace starpipe::checkpoint {
@@ -35,12 +36,19 @@ std::string metadata_of(const rd_kafka_topic_partition_t& p) {
 } // namespace
 
 transaction_coordinator::transaction_coordinator(std::shared_ptr<const conf::connector_config> connector,
-                                                 std::string slot, std::string id)
-    : connector_(std::move(connector)), slot_(std::move(slot)), id_(std::move(id)),
+                                                 std::string worker_id, int task, std::string id)
+    : connector_(std::move(connector)), worker_id_(std::move(worker_id)), task_(task),
+      slot_(stream_load::writer_slot(worker_id_, task_, stream_load::random_token(6))), id_(std::move(id)),
       client_(stream_load::client_settings_for(*connector_)) {
   // A decision already made must be carried out: commits are retried for about ten minutes.
   retry_.max_retries = 60;
   retry_.max_backoff = std::chrono::milliseconds(10000);
+}
+
+std::string transaction_coordinator::record_text() const {
+  stream_load::checkpoint_record r{slot_, decided_};
+  r.txns.insert(r.txns.end(), undecided_.begin(), undecided_.end());
+  return stream_load::encode_checkpoint_record(r);
 }
 
 void transaction_coordinator::settle_named(const std::vector<prepared_label>& named) {
@@ -50,102 +58,133 @@ void transaction_coordinator::settle_named(const std::vector<prepared_label>& na
     if (r.ok) {
       settled_.insert(l.label);
       LOG_INFO("exactly-once", id_ << " transaction " << l.label << " named by a committed offset is committed");
-    } else {
+    } else if (r.failure.find("not in StarRocks") != std::string::npos) {
       LOG_ERROR("exactly-once", id_ << " transaction " << l.label << " of table " << l.table
                                     << " is named by a committed Kafka offset but could not be committed: "
                                     << r.failure
-                                    << (r.failure.find("not in StarRocks") != std::string::npos
-                                            ? " -- its rows are lost (the transaction timed out before it was "
-                                              "committed: raise prepared_transaction_default_timeout_second)"
-                                            : ""));
+                                    << " -- its rows are lost (the transaction timed out before it was committed: "
+                                       "raise prepared_transaction_default_timeout_second)");
+    } else {
+      // Still decided: it stays named by this task's records and is committed at its next checkpoint.
+      LOG_WARN("exactly-once", id_ << " transaction " << l.label << " named by a committed offset could not be "
+                                   << "committed yet (" << r.failure << "); retried at the next checkpoint");
+      if (std::find(decided_.begin(), decided_.end(), l) == decided_.end()) decided_.push_back(l);
     }
   }
 }
 
-std::map<std::string, uint64_t> transaction_coordinator::recover_at_start(rd_kafka_t* rk,
-                                                                         const std::vector<std::string>& topics) {
-  std::map<std::string, uint64_t> last_named; // this slot's highest recorded label number per table
-  std::vector<prepared_label> named;
-  const rd_kafka_metadata_t* md = nullptr;
-  if (rd_kafka_metadata(rk, 1, nullptr, &md, 10000) == RD_KAFKA_RESP_ERR_NO_ERROR && md) {
-    auto* list = rd_kafka_topic_partition_list_new(16);
-    std::optional<std::regex> re;
-    if (connector_->topics_regex) re.emplace(*connector_->topics_regex);
-    for (int i = 0; i < md->topic_cnt; ++i) {
-      std::string t = md->topics[i].topic;
-      bool wanted = re ? std::regex_match(t, *re) : std::find(topics.begin(), topics.end(), t) != topics.end();
-      if (!wanted) continue;
-      for (int p = 0; p < md->topics[i].partition_cnt; ++p)
-        rd_kafka_topic_partition_list_add(list, t.c_str(), md->topics[i].partitions[p].id);
+// A retired slot's transactions past the last one a record names were begun or prepared by an
+// owner that died before deciding them: roll them back. Probing stops after three unused labels.
+void transaction_coordinator::roll_back_lingering(const std::vector<stream_load::checkpoint_record>& records,
+                                                  const std::set<std::string>& tables) {
+  std::map<std::string, std::map<std::string, uint64_t>> last_named; // slot -> table -> sequence
+  std::set<std::string> named;
+  for (const auto& r : records) {
+    for (const auto& s : r.slots())
+      if (s != slot_ && !swept_.count(s)) last_named[s];
+    for (const auto& l : r.txns) {
+      named.insert(l.label);
+      auto& n = last_named[l.slot][l.table];
+      n = std::max(n, l.sequence);
     }
-    rd_kafka_metadata_destroy(md);
-    if (list->cnt > 0 && read_committed(rk, list)) {
-      for (int i = 0; i < list->cnt; ++i)
-        for (auto& l : stream_load::decode_checkpoint_record(metadata_of(list->elems[i]))) named.push_back(l);
-    } else if (list->cnt > 0) {
-      LOG_WARN("exactly-once", id_ << " could not read committed offsets at start; lingering transactions of this "
-                                      "worker are left to StarRocks' timeouts");
-    }
-    rd_kafka_topic_partition_list_destroy(list);
   }
-  settle_named(named);
-  std::set<std::string> named_labels;
-  for (const auto& l : named) {
-    named_labels.insert(l.label);
-    if (l.slot == slot_) last_named[l.table] = std::max(last_named[l.table], l.sequence);
-  }
-  std::set<std::string> tables;
-  for (const auto& [t, n] : last_named) tables.insert(t);
-  for (const auto& t : topics) tables.insert(connector_->table_for(t));
-
-  // Probe this slot's labels past the last recorded one: a transaction begun or prepared
-  // there was never decided (the process died first) and is rolled back.
-  std::map<std::string, uint64_t> next;
-  for (const auto& table : tables) {
-    uint64_t from = last_named.count(table) ? last_named[table] : 0;
-    uint64_t last_used = from;
-    int unknown_run = 0;
-    for (uint64_t n = from + 1; unknown_run < 3 && n < from + 100000; ++n) {
-      std::string label = stream_load::make_label(connector_->label_prefix, table, slot_, n);
-      std::string state = client_.state_of_label(connector_->database, label);
-      if (state.empty()) {
-        LOG_WARN("exactly-once", id_ << " cannot read the state of " << label << "; stopping the lingering-transaction scan");
-        last_used = n + 2; // skip past what may exist
-        break;
-      }
-      if (state == "UNKNOWN") {
-        ++unknown_run;
-        continue;
-      }
-      unknown_run = 0;
-      last_used = n;
-      if ((state == "PREPARE" || state == "PREPARED") && !named_labels.count(label)) {
-        auto r = stream_load::finish_transaction(client_, connector_->database, table, label, false, retry_, pause_for);
-        LOG_INFO("exactly-once", id_ << " lingering transaction " << label << " (" << state << ") "
-                                     << (r.ok ? "rolled back" : "could not be rolled back: " + r.failure));
+  for (auto& [slot, per_table] : last_named) {
+    if (slot == slot_ || swept_.count(slot)) continue;
+    std::set<std::string> probe = tables;
+    for (const auto& [t, n] : per_table) probe.insert(t);
+    bool complete = true;
+    for (const auto& table : probe) {
+      uint64_t from = per_table.count(table) ? per_table[table] : 0;
+      int unknown_run = 0;
+      for (uint64_t n = from + 1; unknown_run < 3 && n < from + 100000; ++n) {
+        std::string label = stream_load::make_label(connector_->label_prefix, table, slot, n);
+        std::string state = client_.state_of_label(connector_->database, label);
+        if (state.empty()) {
+          LOG_WARN("exactly-once", id_ << " cannot read the state of " << label
+                                       << "; lingering transactions of slot " << slot
+                                       << " are left to StarRocks' timeouts");
+          complete = false;
+          break;
+        }
+        if (state == "UNKNOWN") {
+          ++unknown_run;
+          continue;
+        }
+        unknown_run = 0;
+        if ((state == "PREPARE" || state == "PREPARED") && !named.count(label)) {
+          auto r = stream_load::finish_transaction(client_, connector_->database, table, label, false, retry_, pause_for);
+          LOG_INFO("exactly-once", id_ << " lingering transaction " << label << " (" << state << ") "
+                                       << (r.ok ? "rolled back" : "could not be rolled back: " + r.failure));
+        }
       }
     }
-    next[table] = last_used + 1;
+    if (complete) swept_.insert(slot);
   }
-  return next;
 }
 
-void transaction_coordinator::recover_partitions(rd_kafka_t* rk, const rd_kafka_topic_partition_list_t* partitions) {
-  if (partitions->cnt == 0) return;
-  auto* list = rd_kafka_topic_partition_list_copy(partitions);
-  if (!read_committed(rk, list)) {
-    LOG_WARN("exactly-once", id_ << " could not read committed offsets of the assigned partitions; transactions "
-                                    "they name are committed by the next owner or at the next start");
+// Where a partition without a committed offset starts, per auto.offset.reset: the claim that
+// records the slot must not move that start.
+int64_t transaction_coordinator::start_offset(rd_kafka_t* rk, const topic_partition& tp) {
+  char reset[32] = "earliest";
+  size_t size = sizeof reset;
+  if (rd_kafka_topic_conf_t* tc = rd_kafka_default_topic_conf_dup(rk)) {
+    rd_kafka_topic_conf_get(tc, "auto.offset.reset", reset, &size);
+    rd_kafka_topic_conf_destroy(tc);
+  }
+  int64_t low = -1, high = -1;
+  if (rd_kafka_query_watermark_offsets(rk, tp.topic.c_str(), tp.partition, &low, &high, 10000) !=
+      RD_KAFKA_RESP_ERR_NO_ERROR)
+    return -1;
+  bool latest = std::strcmp(reset, "latest") == 0 || std::strcmp(reset, "largest") == 0 || std::strcmp(reset, "end") == 0;
+  return latest ? high : low;
+}
+
+std::string transaction_coordinator::take_partitions(rd_kafka_t* rk, const rd_kafka_topic_partition_list_t* added,
+                                                     const std::vector<topic_partition>& owned) {
+  if (added->cnt > 0) {
+    auto* list = rd_kafka_topic_partition_list_copy(added);
+    if (read_committed(rk, list)) {
+      std::vector<stream_load::checkpoint_record> records;
+      std::vector<prepared_label> named;
+      std::set<std::string> tables;
+      for (int i = 0; i < list->cnt; ++i) {
+        topic_partition tp{list->elems[i].topic, list->elems[i].partition};
+        tables.insert(connector_->table_for(tp.topic));
+        if (list->elems[i].offset >= 0) committed_[tp] = list->elems[i].offset;
+        records.push_back(stream_load::decode_checkpoint_record(metadata_of(list->elems[i])));
+        named.insert(named.end(), records.back().txns.begin(), records.back().txns.end());
+      }
+      settle_named(named);
+      roll_back_lingering(records, tables);
+    } else {
+      LOG_WARN("exactly-once", id_ << " could not read committed offsets of the assigned partitions; transactions "
+                                      "they name are settled by their next owner");
+    }
     rd_kafka_topic_partition_list_destroy(list);
-    return;
   }
-  std::vector<prepared_label> named;
-  for (int i = 0; i < list->cnt; ++i) {
-    if (list->elems[i].offset >= 0) committed_[{list->elems[i].topic, list->elems[i].partition}] = list->elems[i].offset;
-    for (auto& l : stream_load::decode_checkpoint_record(metadata_of(list->elems[i]))) named.push_back(l);
+  return rotate(rk, owned);
+}
+
+std::string transaction_coordinator::rotate(rd_kafka_t* rk, const std::vector<topic_partition>& owned) {
+  slot_ = stream_load::writer_slot(worker_id_, task_, stream_load::random_token(6));
+  offset_map claim;
+  for (const auto& tp : owned) {
+    auto it = committed_.find(tp);
+    int64_t off = it != committed_.end() ? it->second : start_offset(rk, tp);
+    if (off >= 0) claim[tp] = off;
+    else
+      LOG_WARN("exactly-once", id_ << " cannot tell where " << tp.to_string() << " starts; slot " << slot_
+                                   << " is recorded there at the first checkpoint");
   }
-  rd_kafka_topic_partition_list_destroy(list);
-  settle_named(named);
+  if (!claim.empty()) {
+    std::string text = record_text();
+    if (commit_offsets(rk, claim, text) || read_back_matches(rk, claim, text))
+      for (const auto& [tp, off] : claim) committed_[tp] = off;
+    else
+      LOG_WARN("exactly-once", id_ << " could not record slot " << slot_ << " on its partitions");
+  }
+  LOG_DEBUG("exactly-once", id_ << " now labels its transactions with slot " << slot_);
+  return slot_;
 }
 
 bool transaction_coordinator::commit_offsets(rd_kafka_t* rk, const offset_map& offsets, const std::string& metadata) {
@@ -206,9 +245,7 @@ bool transaction_coordinator::decide(rd_kafka_t* rk, const prepared_checkpoint& 
   for (const auto& tp : assigned)
     if (!offsets.count(tp))
       if (auto it = committed_.find(tp); it != committed_.end()) offsets[tp] = it->second;
-  std::vector<prepared_label> record = decided_;
-  record.insert(record.end(), undecided_.begin(), undecided_.end());
-  bool changed = !record.empty();
+  bool changed = !decided_.empty() || !undecided_.empty();
   for (const auto& [tp, off] : prepared.offsets)
     if (!committed_.count(tp) || committed_[tp] != off) changed = true;
   if (!changed) return true;
@@ -218,13 +255,13 @@ bool transaction_coordinator::decide(rd_kafka_t* rk, const prepared_checkpoint& 
     LOG_ERROR("exactly-once", id_ << " prepared " << labels_text(undecided_) << " but owns no partition to record them");
     return false;
   }
-  std::string metadata = record.empty() ? std::string() : stream_load::encode_checkpoint_record(record);
+  std::string metadata = record_text();
   bool durable = commit_offsets(rk, offsets, metadata) || read_back_matches(rk, offsets, metadata);
   if (durable) {
     for (const auto& [tp, off] : offsets) committed_[tp] = off;
     decided_.insert(decided_.end(), undecided_.begin(), undecided_.end());
     undecided_.clear();
-    LOG_DEBUG("exactly-once", id_ << " checkpoint recorded with " << labels_text(record));
+    LOG_DEBUG("exactly-once", id_ << " checkpoint recorded: " << metadata);
     commit_decided();
     if (revoking) decided_.clear(); // still named in Kafka: the next owner commits them
     return true;

@@ -6,10 +6,12 @@
 // labels (checkpoint_record); that commit is the decision. Then the transactions are
 // committed. A commit whose outcome is unclear is read back from Kafka before deciding.
 //
-// Recovery: on assignment, transactions named by the partitions' committed metadata are
-// committed (a crash between the two steps); at start, this worker's own prepared
-// transactions that no record names are rolled back, found by probing its label sequence
-// with get_load_state.
+// Recovery, in the rebalance callback before any record is read: transactions named by the
+// new partitions' committed records are committed (a crash between the two steps), and the
+// transactions of the slots those records name that no record names are rolled back (the
+// lingering ones of a crash, found by probing the slot's label sequence with get_load_state).
+// Then the task takes a fresh slot and records it on every partition it owns (see
+// checkpoint_record.h for why that makes the rollback safe).
 #include <librdkafka/rdkafka.h>
 
 #include <map>
@@ -26,14 +28,19 @@ namespace starpipe::checkpoint {
 
 class transaction_coordinator {
 public:
-  transaction_coordinator(std::shared_ptr<const conf::connector_config> connector, std::string slot, std::string id);
+  transaction_coordinator(std::shared_ptr<const conf::connector_config> connector, std::string worker_id, int task,
+                          std::string id);
 
-  // Before joining the group: settles what the committed offsets of `topics` name and rolls
-  // back this slot's lingering transactions. Returns the first free label number per table.
-  std::map<std::string, uint64_t> recover_at_start(rd_kafka_t* rk, const std::vector<std::string>& topics);
+  // The slot this task's writers label their transactions with now.
+  const std::string& slot() const { return slot_; }
 
-  // In the assignment callback, before any record is read.
-  void recover_partitions(rd_kafka_t* rk, const rd_kafka_topic_partition_list_t* partitions);
+  // In the assignment callback: settles what the records of `added` name, rolls back the
+  // lingering transactions of their slots, then takes a fresh slot and records it on `owned`
+  // (every partition the task owns, `added` included). Returns the new slot.
+  std::string take_partitions(rd_kafka_t* rk, const rd_kafka_topic_partition_list_t* added,
+                              const std::vector<topic_partition>& owned);
+  // After the revoke checkpoint: a fresh slot, recorded on the partitions the task keeps.
+  std::string rotate(rd_kafka_t* rk, const std::vector<topic_partition>& owned);
 
   // Phase two. `assigned`: every partition the task owns (each carries the record).
   // Returns false when the decision could not be made durable (labels stay undecided; on a
@@ -48,11 +55,17 @@ public:
 
 private:
   void settle_named(const std::vector<stream_load::prepared_label>& named);
+  void roll_back_lingering(const std::vector<stream_load::checkpoint_record>& records,
+                           const std::set<std::string>& tables);
   void commit_decided();
   bool commit_offsets(rd_kafka_t* rk, const offset_map& offsets, const std::string& metadata);
   bool read_back_matches(rd_kafka_t* rk, const offset_map& offsets, const std::string& metadata);
+  int64_t start_offset(rd_kafka_t* rk, const topic_partition& tp);
+  std::string record_text() const;
 
   std::shared_ptr<const conf::connector_config> connector_;
+  std::string worker_id_;
+  int task_;
   std::string slot_;
   std::string id_;
   stream_load::stream_load_client client_;
@@ -61,6 +74,7 @@ private:
   std::vector<stream_load::prepared_label> decided_;   // named in a committed offset, commit pending
   offset_map committed_;                               // last committed offset per partition
   std::set<std::string> settled_;                      // labels known committed (recovery)
+  std::set<std::string> swept_;                        // retired slots already searched for lingering ones
 };
 
 } // namespace starpipe::checkpoint

@@ -329,7 +329,6 @@ caf::behavior stream_load_writer(caf::stateful_actor<writer_state>* self, writer
   st.encoder = std::make_unique<stream_load::row_encoder>(st.settings.connector->format,
                                                           st.settings.connector->row_delimiter);
   st.policy = std::make_unique<flush_policy>(st.settings.flush);
-  st.next_sequence = st.settings.first_sequence;
   if (st.settings.load_interface != conf::load_interface::automatic)
     st.transactions = st.settings.load_interface == conf::load_interface::v2;
   start_new_body(st);
@@ -375,10 +374,16 @@ caf::behavior stream_load_writer(caf::stateful_actor<writer_state>* self, writer
   };
   auto on_state_poll = [self](state_atom) { check_label(self); };
   auto on_prepare = [self](prepare_atom) { return prepare(self); };
+  // Exactly-once: the task took a fresh slot (a rebalance); its labels start over at 1. It
+  // comes between checkpoints, when no transaction of this writer is open.
+  auto on_slot = [self](slot_atom, const std::string& slot) {
+    self->state.settings.slot = slot;
+    self->state.next_sequence = 1;
+  };
 
-  st.idle = caf::behavior{on_fragment, on_caught_up, on_flush, on_tick, on_prepare};
-  st.flushing = caf::behavior{on_fragment, on_caught_up, on_flush, on_tick, on_state_poll, on_prepare};
-  st.backing_off = caf::behavior{on_fragment, on_caught_up, on_flush, on_tick, on_state_poll, on_prepare,
+  st.idle = caf::behavior{on_fragment, on_caught_up, on_flush, on_tick, on_prepare, on_slot};
+  st.flushing = caf::behavior{on_fragment, on_caught_up, on_flush, on_tick, on_state_poll, on_prepare, on_slot};
+  st.backing_off = caf::behavior{on_fragment, on_caught_up, on_flush, on_tick, on_state_poll, on_prepare, on_slot,
                                  [self](retry_atom) { send_attempt(self); }};
   st.failed = caf::behavior{
       [](batch_atom, const row_fragment&) {}, // never acked: offsets cannot pass the failure
@@ -388,6 +393,7 @@ caf::behavior stream_load_writer(caf::stateful_actor<writer_state>* self, writer
       [](tick_atom) {},
       [](state_atom) {},
       [](retry_atom) {},
+      [](slot_atom, const std::string&) {},
   };
   self->delayed_send(self, st.settings.tick, tick_atom::value);
   return st.idle;

@@ -24,8 +24,7 @@ struct writer_settings {
   // the FE once whether it has the transaction endpoints (V2 if so, else V1).
   conf::load_interface load_interface = conf::load_interface::v1;
   bool exactly_once = false;
-  std::string slot;            // exactly-once label identity (worker hash + task)
-  uint64_t first_sequence = 1; // exactly-once: first label number, past every label used before
+  std::string slot; // exactly-once label identity (worker hash, task, rebalance); labels count from 1
 };
 
 // Handlers:
@@ -34,6 +33,7 @@ struct writer_settings {
 //                               (true) or the writer has failed (false)
 //   (prepare_atom) -> prepared_checkpoint   exactly-once: everything received before it in one
 //                               prepared transaction (labels empty when there were no rows)
+//   (slot_atom, slot)           exactly-once: label later transactions with this slot
 // Sends to `supervisor`: (loaded_atom, vector<piece_id>, load_stats) and
 //                        (failed_atom, table, reason, vector<piece_id>).
 caf::actor spawn_stream_load_writer(caf::actor_system& sys, writer_settings settings, caf::actor supervisor,

@@ -128,7 +128,10 @@ void exactly_once_checkpoint(self_ptr self, bool revoking) {
   barrier(self, blocker);
   auto assigned = owned(st);
   prepared_checkpoint prepared{false, "no answer", {}, {}};
-  blocker->request(st.supervisor, st.settings.drain_timeout, prepare_atom::value, st.settings.index, assigned)
+  // No timeout: a prepare that finished after one would leave its rows acknowledged (their
+  // offsets committable) in a transaction no record names. Writers always answer: their
+  // transactions give up after sink.max-retries.
+  blocker->request(st.supervisor, caf::infinite, prepare_atom::value, st.settings.index, assigned)
       .receive([&](const prepared_checkpoint& p) { prepared = p; },
                [&](caf::error& e) { prepared.failure = self->system().render(e); });
   if (!prepared.ok) {
@@ -137,6 +140,11 @@ void exactly_once_checkpoint(self_ptr self, bool revoking) {
     return;
   }
   st.exactly_once->decide(st.rk, prepared, assigned, revoking);
+}
+
+// The task's writers label what they prepare from now on with `slot`, starting at 1.
+void new_slot(self_ptr self, const std::string& slot) {
+  self->send(self->state.supervisor, slot_atom::value, self->state.settings.index, slot);
 }
 
 void drop_sources(self_ptr self, const std::vector<topic_partition>& tps) {
@@ -198,8 +206,10 @@ void on_rebalance(rd_kafka_t* rk, rd_kafka_resp_err_t err, rd_kafka_topic_partit
       st.sources[tp] = src;
     }
     // Exactly-once: a crash between the offset commit and the transactions' commit leaves
-    // them prepared; the record in the committed offsets says so, and they are committed now.
-    if (st.exactly_once) st.exactly_once->recover_partitions(rk, partitions);
+    // them prepared; the record in the committed offsets says so, and they are committed now;
+    // a crash before the offset commit leaves them lingering, and they are rolled back. Then
+    // the task's writers take a fresh slot, recorded on its partitions before any row is read.
+    if (st.exactly_once) new_slot(self, st.exactly_once->take_partitions(rk, partitions, owned(st)));
     offset_map resume_at;
     for (int i = 0; i < partitions->cnt && !st.exactly_once; ++i) {
       auto it = st.loaded_not_committed.find({partitions->elems[i].topic, partitions->elems[i].partition});
@@ -227,6 +237,9 @@ void on_rebalance(rd_kafka_t* rk, rd_kafka_resp_err_t err, rd_kafka_topic_partit
   } else if (err == RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS) {
     LOG_INFO("consumer", st.id << " revoking " << (tps.empty() ? "no partitions" : tps_text(tps)));
     if (!tps.empty()) drain(self, tps);
+    // Whatever the task keeps is labelled under a fresh slot from here on: the old one may
+    // be searched for lingering transactions by the revoked partitions' next owner.
+    if (st.exactly_once) new_slot(self, st.exactly_once->rotate(rk, owned(st)));
     if (st.cooperative) {
       if (auto* error = rd_kafka_incremental_unassign(rk, partitions)) rd_kafka_error_destroy(error);
     } else {
@@ -270,12 +283,9 @@ std::string create_consumer(self_ptr self) {
   if (!st.rk) return "cannot create Kafka consumer: " + error;
   rd_kafka_poll_set_consumer(st.rk);
   st.queue = rd_kafka_queue_get_consumer(st.rk);
-  if (c.semantic == conf::delivery::exactly_once) {
-    auto slot = stream_load::writer_slot(st.settings.worker->worker_id, st.settings.index);
-    st.exactly_once = std::make_unique<checkpoint::transaction_coordinator>(st.settings.connector, slot, st.id);
-    auto next = st.exactly_once->recover_at_start(st.rk, c.topics);
-    self->send(st.supervisor, recovered_atom::value, st.settings.index, next);
-  }
+  if (c.semantic == conf::delivery::exactly_once)
+    st.exactly_once = std::make_unique<checkpoint::transaction_coordinator>(
+        st.settings.connector, st.settings.worker->worker_id, st.settings.index, st.id);
   st.cooperative = std::strcmp(rd_kafka_rebalance_protocol(st.rk), "COOPERATIVE") == 0;
 
   std::vector<std::string> topics = c.topics;

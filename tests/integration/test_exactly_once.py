@@ -5,7 +5,10 @@
   at-least-once reports the duplicates it causes, and loses nothing.
 - recovery: a transaction prepared and named by the last committed offset is committed at
   start; one of this worker's that no offset names is rolled back.
+- a worker that never returns: the next owner of its partitions commits what their record
+  names and rolls back its lingering transactions (begun or prepared, never named).
 """
+import re
 import json
 import random
 import subprocess
@@ -70,11 +73,11 @@ def test_chaos_at_least_once_reports_duplicates():
     check(missing == 0, f"{missing} ids lost with at-least-once")
 
 
-def fnv_slot(worker_id, task):
+def fnv_slot(worker_id, task, token=""):
     h = 2166136261
     for c in worker_id.encode():
         h = ((h ^ c) * 16777619) & 0xFFFFFFFF
-    return f"w{h:08x}t{task}"
+    return f"w{h:08x}t{task}" + (f"r{token}" if token else "")
 
 
 def txn(sr, op, label, body=None):
@@ -131,8 +134,60 @@ def test_recovery_commits_named_and_rolls_back_lingering():
     logs = sp.logs()
     check(f"lingering transaction {lingering} (PREPARED) rolled back" in logs, "the rollback is logged")
     check(sp.stop() == 0, "clean stop")
-    # The new labels continue after the ones found, never reusing them.
-    check(f"rec-events-{slot}-3" in sp.logs() or f"rec-events-{slot}-4" in sp.logs(), "label sequence continues")
+    # New transactions go under a fresh slot, never under the one that was searched.
+    check(f"rec-events-{slot}-3" not in sp.logs(), "the old slot is not used again")
+    check(re.search(r"label=rec-events-w[0-9a-f]{8}t0r[0-9a-f]{6}-1 ", sp.logs()), "a fresh slot's first label")
+
+
+def prepare_txn(sr, label, ids, prepare=True):
+    check(txn(sr, "begin", label)["Status"] == "OK", f"begin {label}")
+    check(txn(sr, "load", label, json.dumps([{"id": i, "p": 0, "note": "k"} for i in ids]))["Status"] == "OK", "load")
+    if prepare:
+        check(txn(sr, "prepare", label)["Status"] == "OK", f"prepare {label}")
+
+
+def test_lingering_transactions_of_a_worker_that_never_returns_are_rolled_back():
+    from kafka import KafkaConsumer, TopicPartition
+    from kafka.structs import OffsetAndMetadata
+    kafka = Kafka({"events": 2})
+    sr = StarRocks(SQL)
+    for p in range(2):
+        kafka.produce("events", [json.dumps({"id": p * 100 + i, "p": p, "note": "k"}) for i in range(10)], partition=p)
+    # What a worker on another host left when it died for good: its last checkpoint named
+    # label 3 of its slot (rows 0..4 of each partition, offsets 5); it had then prepared label
+    # 4 (rows 5..7) and begun label 5 (rows 8..9), neither named anywhere.
+    dead = fnv_slot("10.9.8.7:8083", 0, "0dead1")
+    named, prepared, begun = (f"gone-events-{dead}-{n}" for n in (3, 4, 5))
+    prepare_txn(sr, named, [i for p in range(2) for i in range(p * 100, p * 100 + 5)])
+    prepare_txn(sr, prepared, [i for p in range(2) for i in range(p * 100 + 5, p * 100 + 8)])
+    prepare_txn(sr, begun, [108, 109], prepare=False)
+    record = json.dumps({"starpipe.eo": 1, "o": dead, "txns": [{"t": "events", "l": named, "s": dead, "n": 3}]})
+    c = KafkaConsumer(bootstrap_servers=kafka.bootstrap, group_id="connect-ev", enable_auto_commit=False,
+                      api_version=(2, 5, 0))
+    c.commit({TopicPartition("events", p): OffsetAndMetadata(5, record) for p in range(2)})
+    c.close()
+    check([state(sr, x) for x in (named, prepared, begun)] == ["PREPARED", "PREPARED", "PREPARE"], "left as described")
+
+    sp = Starpipe(kafka, sr, [{"name": "ev", "topics": "events", "starrocks.database.name": "d",
+                               "sink.semantic": "exactly-once", "sink.label-prefix": "gone"}]).start()
+    wait_until(lambda: len(sr.rows("d", "events")) == 20, 60, "rows of both partitions")
+    check(state(sr, named) == "VISIBLE", f"named transaction {named} is {state(sr, named)}")
+    check(state(sr, prepared) == "ABORTED", f"lingering prepared {prepared} is {state(sr, prepared)}")
+    check(state(sr, begun) == "ABORTED", f"lingering begun {begun} is {state(sr, begun)}")
+    time.sleep(2)
+    ids = sorted(int(r[0]) for r in sr.rows("d", "events"))
+    check(ids == sorted(p * 100 + i for p in range(2) for i in range(10)), f"each id once: {ids}")
+    logs = sp.logs()
+    check(f"lingering transaction {prepared} (PREPARED) rolled back" in logs, "the prepared one's rollback logged")
+    check(f"lingering transaction {begun} (PREPARE) rolled back" in logs, "the begun one's rollback logged")
+    check(sp.stop() == 0, "clean stop")
+    # The survivor's record now names its own slot on both partitions.
+    c = KafkaConsumer(bootstrap_servers=kafka.bootstrap, group_id="connect-ev", enable_auto_commit=False,
+                      api_version=(2, 5, 0))
+    for p in range(2):
+        meta = c.committed(TopicPartition("events", p), metadata=True)
+        check(meta.offset == 10 and json.loads(meta.metadata)["o"] != dead, f"partition {p}: {meta}")
+    c.close()
 
 
 def test_ambiguous_answers_are_settled_not_guessed():
@@ -157,14 +212,18 @@ def test_ambiguous_answers_are_settled_not_guessed():
     check(sp.stop() == 0, "clean stop")
     # The load refused for too many versions rolled label 1 back; its rows went in under label 2,
     # whose lost prepare and commit answers were read from its state, not repeated blindly.
-    slot = fnv_slot(f"127.0.0.1:{sp.rest_port}", 0)
-    first, second = (f"starpipe-ev-events-{slot}-{n}" for n in (1, 2))
+    # The slot is fresh at each rebalance; the first one that loaded is in the log.
+    m = re.search(r"label=starpipe-ev-events-(" + fnv_slot(f"127.0.0.1:{sp.rest_port}", 0) + r"r[0-9a-f]{6})-2 ", logs)
+    check(m is not None, "the prepared label 2 logged")
+    first, second = (f"starpipe-ev-events-{m.group(1)}-{n}" for n in (1, 2))
     check(state(sr, first) == "ABORTED", f"{first} is {state(sr, first)}")
     check(state(sr, second) == "VISIBLE", f"{second} is {state(sr, second)}")
     check("rows are lost" not in logs, "nothing lost")
 
 
 if __name__ == "__main__":
-    run_tests([test_recovery_commits_named_and_rolls_back_lingering, test_ambiguous_answers_are_settled_not_guessed,
+    run_tests([test_recovery_commits_named_and_rolls_back_lingering,
+               test_lingering_transactions_of_a_worker_that_never_returns_are_rolled_back,
+               test_ambiguous_answers_are_settled_not_guessed,
                test_chaos_exactly_once,
                test_chaos_at_least_once_reports_duplicates])

@@ -166,17 +166,30 @@ TEST_CASE("finish_transaction: commit is idempotent and settled; a lost commit a
 
 #include "protocol/stream_load/checkpoint_record.h"
 
-TEST_CASE("checkpoint record: the prepared labels round-trip through offset-commit metadata") {
-  std::vector<prepared_label> labels = {{"orders", "eo-orders-w1t0-7", "w1t0", 7}, {"items", "eo-items-w1t0-3", "w1t0", 3}};
-  auto text = encode_checkpoint_record(labels);
+TEST_CASE("checkpoint record: the owner slot and the prepared labels round-trip through offset-commit metadata") {
+  checkpoint_record r;
+  r.owner = "w1t0rb";
+  r.txns = {{"orders", "eo-orders-w1t0ra-7", "w1t0ra", 7}, {"items", "eo-items-w1t0ra-3", "w1t0ra", 3}};
+  auto text = encode_checkpoint_record(r);
   CHECK(text.size() < 4096);
-  CHECK(decode_checkpoint_record(text) == labels);
-  CHECK(decode_checkpoint_record("").empty());
-  CHECK(decode_checkpoint_record("some other tool's metadata").empty());
-  CHECK(decode_checkpoint_record("{\"x\":1}").empty());
-  CHECK(writer_slot("127.0.0.1:8083", 0) == writer_slot("127.0.0.1:8083", 0));
-  CHECK(writer_slot("127.0.0.1:8083", 0) != writer_slot("127.0.0.1:8084", 0));
-  CHECK(writer_slot("127.0.0.1:8083", 1).size() == 11);
+  auto back = decode_checkpoint_record(text);
+  CHECK(back.owner == "w1t0rb");
+  CHECK(back.txns == r.txns);
+  CHECK(back.slots() == std::vector<std::string>{"w1t0rb", "w1t0ra"});
+  CHECK(decode_checkpoint_record("").slots().empty());
+  CHECK(decode_checkpoint_record("some other tool's metadata").slots().empty());
+  CHECK(decode_checkpoint_record("{\"x\":1}").slots().empty());
+  // A record of an older version: no owner, the labels' slots still count.
+  auto old = decode_checkpoint_record(R"({"starpipe.eo":1,"txns":[{"t":"o","l":"x-o-w2t0-4","s":"w2t0","n":4}]})");
+  CHECK(old.owner.empty());
+  CHECK(old.slots() == std::vector<std::string>{"w2t0"});
+  // A claim: an owner, nothing to decide.
+  CHECK(decode_checkpoint_record(encode_checkpoint_record({"w1t0rc", {}})).owner == "w1t0rc");
+
+  CHECK(writer_slot("127.0.0.1:8083", 0, "ab12") == writer_slot("127.0.0.1:8083", 0, "ab12"));
+  CHECK(writer_slot("127.0.0.1:8083", 0, "ab12") != writer_slot("127.0.0.1:8084", 0, "ab12"));
+  CHECK(writer_slot("127.0.0.1:8083", 0, "ab12") != writer_slot("127.0.0.1:8083", 0, "ab13"));
+  CHECK(writer_slot("127.0.0.1:8083", 1, "ab12").size() == 16);
 }
 
 TEST_CASE("sink.version=AUTO: the FE's answer to a label-less begin tells whether V2 exists") {

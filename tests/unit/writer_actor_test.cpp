@@ -303,3 +303,36 @@ TEST_CASE("writer: exactly-once with AUTO fails clearly when the FE has no trans
   CHECK(f.rec.jobs.empty());
   CHECK(f.rec.loaded.empty());
 }
+
+TEST_CASE("writer: exactly-once labels restart at 1 under the slot a rebalance gave the task") {
+  fixture f(1 << 20, conf::load_interface::v2, true);
+  auto prepare = [&f] {
+    std::optional<prepared_checkpoint> answer;
+    f.sys->spawn([&](caf::event_based_actor* self) {
+      self->request(f.writer, caf::infinite, prepare_atom::value).then([&](const prepared_checkpoint& c) { answer = c; });
+    });
+    f.sched->run();
+    REQUIRE(answer);
+    return *answer;
+  };
+  f.send_rows(0, 0, "{\"id\":1}", 1);
+  auto first = prepare();
+  f.send_rows(0, 1, "{\"id\":2}", 1);
+  auto second = prepare();
+  caf::anon_send(f.writer, slot_atom::value, std::string("wnext"));
+  f.sched->run();
+  f.send_rows(0, 2, "{\"id\":3}", 1);
+  auto third = prepare();
+  REQUIRE(f.rec.jobs.size() == 3);
+  CHECK(f.rec.jobs[0].slot == "wslot");
+  CHECK(f.rec.jobs[0].first_sequence == 1);
+  CHECK(f.rec.jobs[1].first_sequence == 2);
+  CHECK(f.rec.jobs[2].slot == "wnext");
+  CHECK(f.rec.jobs[2].first_sequence == 1);
+  REQUIRE(third.labels.size() == 1);
+  CHECK(third.labels[0].slot == "wnext");
+  CHECK(third.labels[0].sequence == 1);
+  CHECK(first.labels[0].slot == "wslot");
+  CHECK(second.labels[0].sequence == 2);
+  CHECK(prepare().labels.empty()); // nothing new: nothing prepared
+}
