@@ -178,6 +178,10 @@ class StarRocks:
     def rows(self, db, table):
         return json.loads(self._get(f"/_emulator/tables/{db}/{table}"))["rows"]
 
+    def labels(self, db):
+        """Every label of the database with its transaction state."""
+        return json.loads(self._get(f"/_emulator/labels/{db}"))
+
     def text(self, db, table):
         return self._get(f"/_emulator/tables/{db}/{table}?format=text")
 

@@ -220,6 +220,51 @@ def test_two_workers_share_the_partitions_and_take_over():
     check(a.stop() == 0 and b.stop() == 0, "clean stops")
 
 
+def slot_hash(worker_id):
+    h = 2166136261
+    for c in worker_id.encode():
+        h = ((h ^ c) * 16777619) & 0xFFFFFFFF
+    return f"w{h:08x}"
+
+
+def test_exactly_once_survives_a_worker_that_never_returns():
+    """A is SIGKILLed for good while one of its transactions is prepared but not yet named by
+    any offset commit: B takes A's partitions, rolls that transaction back, replays its rows,
+    and the duplicate-key table ends with every id exactly once."""
+    kafka = Kafka({"orders": 4})
+    sr = StarRocks("CREATE DATABASE d; CREATE TABLE d.tab (id INT NOT NULL, v STRING) DUPLICATE KEY(id);")
+    a = Worker(kafka, worker_extra="offset.flush.interval.ms=2000\n").start()
+    b = Worker(kafka, worker_extra="offset.flush.interval.ms=2000\n").start()
+    code, body, _ = a.request("/connectors", "POST", {"name": "eo", "config": config(
+        sr, **{"sink.semantic": "exactly-once"})})
+    check(code == 201, body)
+    wait_until(lambda: "assigned orders" in a.logs() and "assigned orders" in b.logs(), 60,
+               "the group to spread the partitions")
+    produce(kafka, range(0, 2000))
+    wait_until(lambda: len(ids_in(sr)) == 2000, 60, "2000 rows")
+    # Every prepare from now on is answered 6 s late (the transaction is PREPARED at once):
+    # A dies inside that window, before its offset commit could name the label.
+    sr.fault("slow", count=50, ms=6000, op="prepare")
+    produce(kafka, range(2000, 4000))
+    mine = slot_hash(a.worker_id)
+
+    def a_prepared():
+        return [lb for lb, st in sr.labels("d").items() if mine in lb and st == "PREPARED"]
+    lingering = wait_until(a_prepared, 60, "a prepared transaction of A")
+    a.kill()
+    check(all(sr.labels("d")[lb] == "PREPARED" for lb in lingering), "still prepared when A died")
+    wait_until(lambda: sorted(set(ids_in(sr))) == list(range(4000)), 120, "every row after A died")
+    time.sleep(3)  # anything still arriving would be a duplicate
+    got = ids_in(sr)
+    check(got == list(range(4000)), f"each id once: {len(got)} rows for {len(set(got))} ids")
+    states = sr.labels("d")
+    check(all(states[lb] == "ABORTED" for lb in lingering), f"A's lingering transactions: {[states[lb] for lb in lingering]}")
+    check(not [lb for lb, st in states.items() if mine in lb and st in ("PREPARE", "PREPARED")],
+          "none of A's transactions is left open")
+    check(any(f"lingering transaction {lb} (PREPARED) rolled back" in b.logs() for lb in lingering), "B says so")
+    check(b.stop() == 0, "clean stop")
+
+
 def test_restart_keeps_connectors_and_statuses():
     kafka = Kafka({"orders": 1, "other": 1})
     sr = StarRocks(SQL + " CREATE TABLE d.tab2 (id INT NOT NULL, v STRING) PRIMARY KEY(id);")
@@ -312,4 +357,4 @@ def test_https_listener_and_basic_auth():
 if __name__ == "__main__":
     run_tests([test_rest_api_writes_and_errors, test_two_workers_share_the_partitions_and_take_over,
                test_restart_keeps_connectors_and_statuses, test_failed_task_shows_the_cause_and_restarts_on_request,
-               test_https_listener_and_basic_auth])
+               test_https_listener_and_basic_auth, test_exactly_once_survives_a_worker_that_never_returns])

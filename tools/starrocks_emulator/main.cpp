@@ -22,7 +22,8 @@ const char* usage =
     "  POST /_emulator/sql                              run DDL\n"
     "  POST /_emulator/faults  {\"kind\":K,\"count\":N,...} K: http_500, drop_before_body, drop_after_commit,\n"
     "                          slow (\"ms\"), fail (\"message\")\n"
-    "  GET  /_emulator/stats\n";
+    "  GET  /_emulator/stats\n"
+    "  GET  /_emulator/labels/DB                         every label of DB with its state\n";
 }
 
 int main(int argc, char** argv) {

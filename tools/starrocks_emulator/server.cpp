@@ -480,6 +480,15 @@ private:
       j["transaction_commits"] = st_.stats.transaction_commits;
       return respond_json(j, true);
     }
+    static const std::regex labels_re(R"(^/_emulator/labels/([^/]+)$)");
+    if (std::regex_match(path, m, labels_re)) { // every label of the database with its state
+      auto* d = st_.cat.find_db(m[1]);
+      if (!d) return respond_json(rest_base(false, "unknown database " + std::string(m[1])), true, 404);
+      txn::sweep(st_.cat);
+      ordered_json j = ordered_json::object();
+      for (const auto& [label, info] : d->labels) j[label] = info.state;
+      return respond_json(j, true);
+    }
     if (std::regex_match(path, m, table_re)) {
       auto* t = st_.cat.find_table(m[1], m[2]);
       if (!t) return respond_json(rest_base(false, "unknown table " + std::string(m[1]) + "." + std::string(m[2])), true, 404);
