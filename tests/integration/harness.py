@@ -135,6 +135,18 @@ class Producer(threading.Thread):
             self.error = e
 
 
+def writer_slot(worker_id, task=None, token=""):
+    """starpipe's exactly-once writer slot (checkpoint_record.cpp): w<FNV-1a of the worker id>,
+    then t<task> and r<token> when given."""
+    h = 2166136261
+    for c in worker_id.encode():
+        h = ((h ^ c) * 16777619) & 0xFFFFFFFF
+    slot = f"w{h:08x}"
+    if task is not None:
+        slot += f"t{task}"
+    return slot + (f"r{token}" if token else "")
+
+
 class StarRocks:
     def __init__(self, sql, user="root", password="", no_store=False, transaction_api=True):
         self.fe_port, self.be_port = free_port(), free_port()

@@ -6,7 +6,7 @@ import subprocess
 import tempfile
 import time
 
-from harness import Kafka, StarRocks, Worker, check, free_port, run_tests, wait_until
+from harness import Kafka, StarRocks, Worker, check, free_port, run_tests, wait_until, writer_slot
 
 SQL = "CREATE DATABASE d; CREATE TABLE d.tab (id INT NOT NULL, v STRING) PRIMARY KEY(id);"
 SINK = "com.starrocks.connector.kafka.StarRocksSinkConnector"
@@ -220,13 +220,6 @@ def test_two_workers_share_the_partitions_and_take_over():
     check(a.stop() == 0 and b.stop() == 0, "clean stops")
 
 
-def slot_hash(worker_id):
-    h = 2166136261
-    for c in worker_id.encode():
-        h = ((h ^ c) * 16777619) & 0xFFFFFFFF
-    return f"w{h:08x}"
-
-
 def test_exactly_once_survives_a_worker_that_never_returns():
     """A is SIGKILLed for good while one of its transactions is prepared but not yet named by
     any offset commit: B takes A's partitions, rolls that transaction back, replays its rows,
@@ -246,7 +239,7 @@ def test_exactly_once_survives_a_worker_that_never_returns():
     # A dies inside that window, before its offset commit could name the label.
     sr.fault("slow", count=50, ms=6000, op="prepare")
     produce(kafka, range(2000, 4000))
-    mine = slot_hash(a.worker_id)
+    mine = writer_slot(a.worker_id)
 
     def a_prepared():
         return [lb for lb, st in sr.labels("d").items() if mine in lb and st == "PREPARED"]

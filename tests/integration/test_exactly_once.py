@@ -16,7 +16,7 @@ import time
 import urllib.request
 from collections import Counter
 
-from harness import Kafka, Producer, StarRocks, Starpipe, check, run_tests, wait_until
+from harness import Kafka, Producer, StarRocks, Starpipe, check, run_tests, wait_until, writer_slot
 
 SQL = "CREATE DATABASE d; CREATE TABLE d.events (id BIGINT NOT NULL, p INT, note STRING) DUPLICATE KEY(id);"
 PARTITIONS = 4
@@ -73,13 +73,6 @@ def test_chaos_at_least_once_reports_duplicates():
     check(missing == 0, f"{missing} ids lost with at-least-once")
 
 
-def fnv_slot(worker_id, task, token=""):
-    h = 2166136261
-    for c in worker_id.encode():
-        h = ((h ^ c) * 16777619) & 0xFFFFFFFF
-    return f"w{h:08x}t{task}" + (f"r{token}" if token else "")
-
-
 def txn(sr, op, label, body=None):
     """One transaction operation with curl, an independent HTTP client (follows the 307)."""
     args = ["curl", "-s", "--location-trusted", "-u", "root:", "-H", f"label: {label}", "-H", "db: d",
@@ -100,6 +93,13 @@ def state(sr, label):
         return json.loads(r.read())["state"]
 
 
+def prepare_txn(sr, label, ids, prepare=True):
+    check(txn(sr, "begin", label)["Status"] == "OK", f"begin {label}")
+    check(txn(sr, "load", label, json.dumps([{"id": i, "p": 0, "note": "k"} for i in ids]))["Status"] == "OK", "load")
+    if prepare:
+        check(txn(sr, "prepare", label)["Status"] == "OK", f"prepare {label}")
+
+
 def test_recovery_commits_named_and_rolls_back_lingering():
     from kafka import KafkaConsumer, TopicPartition
     from kafka.structs import OffsetAndMetadata
@@ -108,15 +108,13 @@ def test_recovery_commits_named_and_rolls_back_lingering():
     kafka.produce("events", [json.dumps({"id": i, "p": 0, "note": "k"}) for i in range(10)], partition=0)
     sp = Starpipe(kafka, sr, [{"name": "ev", "topics": "events", "starrocks.database.name": "d",
                                "sink.semantic": "exactly-once", "sink.label-prefix": "rec"}])
-    slot = fnv_slot(f"127.0.0.1:{sp.rest_port}", 0)
+    slot = writer_slot(f"127.0.0.1:{sp.rest_port}", 0)
     # The last checkpoint of a crashed run: rows 0..4 prepared under a label the committed
     # offset (5) names; rows 5..7 prepared under a later label of the same writer, not named.
     named = f"rec-events-{slot}-1"
     lingering = f"rec-events-{slot}-2"
     for label, ids in ((named, range(0, 5)), (lingering, range(5, 8))):
-        check(txn(sr, "begin", label)["Status"] == "OK", "begin")
-        check(txn(sr, "load", label, json.dumps([{"id": i, "p": 0, "note": "k"} for i in ids]))["Status"] == "OK", "load")
-        check(txn(sr, "prepare", label)["Status"] == "OK", "prepare")
+        prepare_txn(sr, label, ids)
     record = json.dumps({"starpipe.eo": 1, "txns": [{"t": "events", "l": named, "s": slot, "n": 1}]})
     c = KafkaConsumer(bootstrap_servers=kafka.bootstrap, group_id="connect-ev", enable_auto_commit=False,
                       api_version=(2, 5, 0))
@@ -139,13 +137,6 @@ def test_recovery_commits_named_and_rolls_back_lingering():
     check(re.search(r"label=rec-events-w[0-9a-f]{8}t0r[0-9a-f]{6}-1 ", sp.logs()), "a fresh slot's first label")
 
 
-def prepare_txn(sr, label, ids, prepare=True):
-    check(txn(sr, "begin", label)["Status"] == "OK", f"begin {label}")
-    check(txn(sr, "load", label, json.dumps([{"id": i, "p": 0, "note": "k"} for i in ids]))["Status"] == "OK", "load")
-    if prepare:
-        check(txn(sr, "prepare", label)["Status"] == "OK", f"prepare {label}")
-
-
 def test_lingering_transactions_of_a_worker_that_never_returns_are_rolled_back():
     from kafka import KafkaConsumer, TopicPartition
     from kafka.structs import OffsetAndMetadata
@@ -156,7 +147,7 @@ def test_lingering_transactions_of_a_worker_that_never_returns_are_rolled_back()
     # What a worker on another host left when it died for good: its last checkpoint named
     # label 3 of its slot (rows 0..4 of each partition, offsets 5); it had then prepared label
     # 4 (rows 5..7) and begun label 5 (rows 8..9), neither named anywhere.
-    dead = fnv_slot("10.9.8.7:8083", 0, "0dead1")
+    dead = writer_slot("10.9.8.7:8083", 0, "0dead1")
     named, prepared, begun = (f"gone-events-{dead}-{n}" for n in (3, 4, 5))
     prepare_txn(sr, named, [i for p in range(2) for i in range(p * 100, p * 100 + 5)])
     prepare_txn(sr, prepared, [i for p in range(2) for i in range(p * 100 + 5, p * 100 + 8)])
@@ -213,7 +204,7 @@ def test_ambiguous_answers_are_settled_not_guessed():
     # The load refused for too many versions rolled label 1 back; its rows went in under label 2,
     # whose lost prepare and commit answers were read from its state, not repeated blindly.
     # The slot is fresh at each rebalance; the first one that loaded is in the log.
-    m = re.search(r"label=starpipe-ev-events-(" + fnv_slot(f"127.0.0.1:{sp.rest_port}", 0) + r"r[0-9a-f]{6})-2 ", logs)
+    m = re.search(r"label=starpipe-ev-events-(" + writer_slot(f"127.0.0.1:{sp.rest_port}", 0) + r"r[0-9a-f]{6})-2 ", logs)
     check(m is not None, "the prepared label 2 logged")
     first, second = (f"starpipe-ev-events-{m.group(1)}-{n}" for n in (1, 2))
     check(state(sr, first) == "ABORTED", f"{first} is {state(sr, first)}")

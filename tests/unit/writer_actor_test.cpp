@@ -128,6 +128,15 @@ struct fixture {
     });
     sched->run();
   }
+  // Exactly-once: asks the writer to prepare; the answer, once it came.
+  std::optional<prepared_checkpoint> request_prepare() {
+    std::optional<prepared_checkpoint> answer;
+    sys->spawn([&](caf::event_based_actor* self) {
+      self->request(writer, caf::infinite, prepare_atom::value).then([&](const prepared_checkpoint& c) { answer = c; });
+    });
+    sched->run();
+    return answer;
+  }
   // Fires the pending delayed messages (retry backoff, ticks) and runs what they cause.
   void let_time_pass() {
     sched->trigger_timeouts();
@@ -291,11 +300,7 @@ TEST_CASE("writer: exactly-once with AUTO fails clearly when the FE has no trans
   fixture f(1 << 20, conf::load_interface::automatic, true);
   f.rec.probes = {stream_load::interface_support::stream_load_only};
   f.send_rows(0, 0, "{\"id\":1}", 1);
-  std::optional<prepared_checkpoint> answer;
-  f.sys->spawn([&](caf::event_based_actor* self) {
-    self->request(f.writer, caf::infinite, prepare_atom::value).then([&](const prepared_checkpoint& c) { answer = c; });
-  });
-  f.sched->run();
+  auto answer = f.request_prepare();
   REQUIRE(answer);
   CHECK_FALSE(answer->ok);
   CHECK(answer->failure.find("exactly-once needs the transaction Stream Load interface") != std::string::npos);
@@ -307,11 +312,7 @@ TEST_CASE("writer: exactly-once with AUTO fails clearly when the FE has no trans
 TEST_CASE("writer: exactly-once labels restart at 1 under the slot a rebalance gave the task") {
   fixture f(1 << 20, conf::load_interface::v2, true);
   auto prepare = [&f] {
-    std::optional<prepared_checkpoint> answer;
-    f.sys->spawn([&](caf::event_based_actor* self) {
-      self->request(f.writer, caf::infinite, prepare_atom::value).then([&](const prepared_checkpoint& c) { answer = c; });
-    });
-    f.sched->run();
+    auto answer = f.request_prepare();
     REQUIRE(answer);
     return *answer;
   };
