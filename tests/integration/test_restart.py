@@ -35,7 +35,8 @@ def test_graceful_restart_in_the_middle():
     check(sp.stop() == 0, "exit code 0 after SIGTERM")
     loaded_at_stop = sum(ids(sr).values())
     committed = kafka.committed("connect-ev", "events", PARTITIONS)
-    check(sum(committed.values()) == loaded_at_stop,
+    # A partition the stop caught before its first rows has no committed offset (None): 0 rows.
+    check(sum(v or 0 for v in committed.values()) == loaded_at_stop,
           f"graceful stop commits exactly what was loaded: {committed} vs {loaded_at_stop} rows")
     sp.start()
     prod.join(120)
