@@ -1,4 +1,5 @@
 #include "protocol/connect/internal_topics.h"
+#include "protocol/connect/json_scan.h"
 
 #include <nlohmann/json.hpp>
 
@@ -73,7 +74,7 @@ std::optional<restart_request> cluster_config::apply(const stored_record& r, std
   problem.clear();
   json doc;
   if (r.value) {
-    doc = json::parse(*r.value, nullptr, false);
+    if (!nested_deeper_than(*r.value)) doc = json::parse(*r.value, nullptr, false);
     if (doc.is_discarded() || !doc.is_object()) {
       problem = "record " + r.key + " is not a JSON object";
       return std::nullopt;
@@ -160,7 +161,7 @@ stored_record status_tombstone(const std::string& connector, const std::string& 
 std::optional<worker_status> parse_status(const stored_record& r, std::string& problem) {
   problem.clear();
   if (!is_status_key(r.key) || !r.value) return std::nullopt;
-  auto doc = json::parse(*r.value, nullptr, false);
+  auto doc = nested_deeper_than(*r.value) ? json() : json::parse(*r.value, nullptr, false);
   if (doc.is_discarded() || !doc.is_object()) {
     problem = "status record " + r.key + " is not a JSON object";
     return std::nullopt;

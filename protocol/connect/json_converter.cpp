@@ -266,7 +266,9 @@ json render_with_schema(const json& schema, const json& payload, const std::stri
     }
     if (name == "io.debezium.data.Json") {
       if (!value.is_string()) fail(path, "Json payload must be a string");
-      auto parsed = json::parse(value.get<std::string>(), nullptr, false);
+      const auto& text = value.get_ref<const std::string&>();
+      if (nested_deeper_than(text)) fail(path, "Json value is " + too_deep_message());
+      auto parsed = json::parse(text, nullptr, false);
       return parsed.is_discarded() ? value : parsed; // the document itself, for JSON columns
     }
     if (name == "io.debezium.data.Bits") {
@@ -364,7 +366,7 @@ convert_status record_converter::json_row(std::string_view text, std::string& ou
     return convert_status::error;
   }
   if (!is_valid_json(text)) {
-    error = "value is not valid JSON";
+    error = nested_deeper_than(text) ? "value is " + too_deep_message() : "value is not valid JSON";
     return convert_status::error;
   }
   out.append(text.data(), text.size());

@@ -199,4 +199,30 @@ private:
 
 bool is_valid_json(std::string_view text, size_t max_depth) { return scanner(text, max_depth).document(); }
 
+bool nested_deeper_than(std::string_view text, size_t max_depth) {
+  size_t depth = 0;
+  bool in_string = false;
+  for (size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    if (in_string) {
+      if (c == '\\') ++i; // the escaped character cannot end the string
+      else if (c == '"') in_string = false;
+      continue;
+    }
+    switch (c) {
+      case '"': in_string = true; break;
+      case '[':
+      case '{':
+        if (++depth > max_depth) return true;
+        break;
+      case ']':
+      case '}':
+        if (depth > 0) --depth;
+        break;
+      default: break;
+    }
+  }
+  return false;
+}
+
 } // namespace starpipe::connect

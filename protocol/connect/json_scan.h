@@ -2,11 +2,24 @@
 // A single-pass JSON validator (RFC 8259 grammar, UTF-8 checked) for the pass-through path:
 // plain JSON rows are sent as they came, so they are only validated, never parsed into a DOM.
 #include <cstddef>
+#include <string>
 #include <string_view>
 
 namespace starpipe::connect {
 
+// How deep arrays and objects may nest in any JSON starpipe parses (records, REST bodies,
+// files, StarRocks' answers). Trees are copied, rendered and compared recursively, so a
+// deeper document would overflow a thread's stack; it is refused before any tree is built.
+constexpr size_t max_json_depth = 512;
+
 // True when `text` is exactly one JSON value (surrounding white space allowed).
-bool is_valid_json(std::string_view text, size_t max_depth = 512);
+bool is_valid_json(std::string_view text, size_t max_depth = max_json_depth);
+
+// True when arrays/objects in `text` nest deeper than `max_depth` (brackets inside strings do
+// not count). One linear pass, no recursion, no allocation; the text need not be valid JSON.
+bool nested_deeper_than(std::string_view text, size_t max_depth = max_json_depth);
+
+// The error text for such a document.
+inline std::string too_deep_message() { return "nested deeper than " + std::to_string(max_json_depth) + " levels"; }
 
 } // namespace starpipe::connect

@@ -1,6 +1,7 @@
 #include "protocol/connect/record.h"
 
 #include "protocol/connect/json_converter.h"
+#include "protocol/connect/json_scan.h"
 #include "protocol/connect/time_zone.h"
 
 namespace starpipe::connect {
@@ -55,6 +56,11 @@ bool decode(const conf::converter_spec& spec, const char* data, size_t len, std:
       out = schema_and_value{json{{"type", "bytes"}, {"optional", false}}, json(std::string(text))};
       return true;
     case conf::converter_kind::json: break;
+  }
+  if (nested_deeper_than(text)) {
+    error = "Converting byte[] to Kafka Connect data failed due to serialization error: value is " +
+            too_deep_message();
+    return false;
   }
   json doc = json::parse(text.begin(), text.end(), nullptr, false);
   if (doc.is_discarded()) {

@@ -1,4 +1,5 @@
 #include "protocol/rest/connect_api.h"
+#include "protocol/connect/json_scan.h"
 
 #include <nlohmann/json.hpp>
 
@@ -117,6 +118,7 @@ json plugins(bool connectors_only) {
 
 // PUT /connector-plugins/{plugin}/config/validate: every key with its errors, in Connect's shape.
 response validate(const std::string& plugin, const std::string& body, const api_context& ctx) {
+  if (connect::nested_deeper_than(body)) return error(400, "Request body is " + connect::too_deep_message());
   auto doc = json::parse(body, nullptr, false);
   if (doc.is_discarded() || !doc.is_object()) return error(400, "Request body must be a JSON object of config strings");
   conf::properties p;
@@ -310,6 +312,7 @@ response handle(const request& req, const api_context& ctx) {
   if (parts.size() == 1) {
     if (req.method == "POST") {
       if (!ctx.admin) return read_only();
+      if (connect::nested_deeper_than(req.body)) return error(400, "Request body is " + connect::too_deep_message());
       auto doc = json::parse(req.body, nullptr, false);
       if (doc.is_discarded() || !doc.is_object())
         return error(400, "Request body must be a JSON object: {\"name\": ..., \"config\": {...}}");
@@ -363,6 +366,7 @@ response handle(const request& req, const api_context& ctx) {
   // PUT /connectors/{name}/config creates or replaces.
   if (parts.size() == 3 && what == "config" && req.method == "PUT") {
     if (!ctx.admin) return read_only();
+    if (connect::nested_deeper_than(req.body)) return error(400, "Request body is " + connect::too_deep_message());
     auto doc = json::parse(req.body, nullptr, false);
     if (doc.is_discarded()) return error(400, "Request body is not valid JSON");
     std::map<std::string, std::string> config;

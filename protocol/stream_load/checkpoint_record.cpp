@@ -1,4 +1,5 @@
 #include "protocol/stream_load/checkpoint_record.h"
+#include "protocol/connect/json_scan.h"
 
 #include <nlohmann/json.hpp>
 
@@ -23,7 +24,7 @@ std::string encode_checkpoint_record(const checkpoint_record& r) {
 
 checkpoint_record decode_checkpoint_record(const std::string& metadata) {
   checkpoint_record out;
-  if (metadata.empty() || metadata.front() != '{') return out;
+  if (metadata.empty() || metadata.front() != '{' || connect::nested_deeper_than(metadata)) return out;
   auto j = nlohmann::json::parse(metadata, nullptr, false);
   if (j.is_discarded() || !j.is_object() || !j.contains("starpipe.eo")) return out;
   if (j.contains("o") && j["o"].is_string()) out.owner = j["o"].get<std::string>();

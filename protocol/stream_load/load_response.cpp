@@ -1,4 +1,5 @@
 #include "protocol/stream_load/load_response.h"
+#include "protocol/connect/json_scan.h"
 
 #include <nlohmann/json.hpp>
 
@@ -25,6 +26,7 @@ std::string str_of(const nlohmann::json& j, const char* key) {
 } // namespace
 
 std::optional<load_response> parse_load_response(const std::string& body) {
+  if (connect::nested_deeper_than(body)) return std::nullopt;
   auto j = nlohmann::json::parse(body, nullptr, false);
   if (j.is_discarded() || !j.is_object() || !j.contains("Status")) return std::nullopt;
   load_response r;
@@ -44,6 +46,7 @@ std::optional<load_response> parse_load_response(const std::string& body) {
 }
 
 std::optional<label_state> parse_label_state(const std::string& body) {
+  if (connect::nested_deeper_than(body)) return std::nullopt;
   auto j = nlohmann::json::parse(body, nullptr, false);
   if (j.is_discarded() || !j.is_object()) return std::nullopt;
   label_state s;

@@ -232,6 +232,32 @@ class _StarpipeProcess:
                                      stdout=self.log, stderr=subprocess.STDOUT)
         _procs.append(self.proc)
 
+    def request(self, path, method="GET", body=None, user=None, cacert=None):
+        """curl, an independent client; returns (status, parsed JSON or text or None, headers)."""
+        scheme = "https" if cacert else "http"
+        args = ["curl", "-s", "-D", "-", "-X", method, f"{scheme}://127.0.0.1:{self.rest_port}{path}"]
+        if cacert:
+            args += ["--cacert", cacert]
+        if user:
+            args += ["-u", user]
+        data = None
+        if body is not None:
+            args += ["-H", "Content-Type: application/json", "--data-binary", "@-"]
+            data = body if isinstance(body, str) else json.dumps(body)
+        out = subprocess.run(args, input=data, capture_output=True, text=True, timeout=60)
+        # text mode has turned the CRLFs into LFs
+        head, _, text = out.stdout.partition("\n\n")
+        lines = head.split("\n")
+        if not lines or not lines[0].startswith("HTTP/"):
+            raise OSError(f"no HTTP answer from {path}: {out.stdout!r} {out.stderr!r}")
+        status = int(lines[0].split()[1])
+        headers = {k.strip().lower(): v.strip() for k, _, v in (l.partition(":") for l in lines[1:])}
+        try:
+            parsed = json.loads(text) if text else None
+        except ValueError:
+            parsed = text
+        return status, parsed, headers
+
     def stop(self, timeout=90):
         """SIGTERM and wait; returns the exit code."""
         self.proc.send_signal(signal.SIGTERM)
@@ -296,33 +322,6 @@ class Worker(_StarpipeProcess):
                        "the worker to join")
             check(self.proc.poll() is None, "worker exited at start:\n" + self.logs())
         return self
-
-    def request(self, path, method="GET", body=None, user=None, cacert=None):
-        """curl, an independent client; returns (status, parsed JSON or text or None, headers)."""
-        scheme = "https" if cacert else "http"
-        args = ["curl", "-s", "-D", "-", "-X", method, f"{scheme}://127.0.0.1:{self.rest_port}{path}"]
-        if cacert:
-            args += ["--cacert", cacert]
-        if user:
-            args += ["-u", user]
-        data = None
-        if body is not None:
-            args += ["-H", "Content-Type: application/json", "--data-binary", "@-"]
-            data = body if isinstance(body, str) else json.dumps(body)
-        out = subprocess.run(args, input=data, capture_output=True, text=True, timeout=60)
-        # text mode has turned the CRLFs into LFs
-        head, _, text = out.stdout.partition("\n\n")
-        lines = head.split("\n")
-        if not lines or not lines[0].startswith("HTTP/"):
-            raise OSError(f"no HTTP answer from {path}: {out.stdout!r} {out.stderr!r}")
-        status = int(lines[0].split()[1])
-        headers = {k.strip().lower(): v.strip() for k, _, v in (l.partition(":") for l in lines[1:])}
-        try:
-            parsed = json.loads(text) if text else None
-        except ValueError:
-            parsed = text
-        return status, parsed, headers
-
 
 def check(cond, message):
     if not cond:

@@ -1,6 +1,8 @@
 #include <doctest/doctest.h>
 
 #include "protocol/connect/json_converter.h"
+#include "protocol/connect/json_scan.h"
+#include "protocol/connect/record.h"
 
 using namespace starpipe;
 using connect::convert_status;
@@ -114,4 +116,47 @@ TEST_CASE("converter: schema'd values without transforms honour the connector's 
       "name":"io.debezium.time.ZonedTimestamp","field":"at"}]},"payload":{"at":"2018-06-20T13:37:03Z"}})");
   CHECK(st == convert_status::row);
   CHECK(row == R"({"at":"2018-06-20 21:37:03"})");
+}
+
+// A record nested ~100,000 levels deep once overflowed the stack while its tree was copied
+// and rendered (schemas.enable and the transforms path). Every path now refuses it first.
+TEST_CASE("converter: documents nested deeper than the limit are refused on every path, without recursion") {
+  const size_t deep = 100000;
+  const std::string arrays = std::string(deep, '[') + std::string(deep, ']');
+  const std::string objects = [&] {
+    std::string s;
+    for (size_t i = 0; i < deep; ++i) s += "{\"a\":";
+    s += "1" + std::string(deep, '}');
+    return s;
+  }();
+  const std::string envelope = "{\"schema\":{\"type\":\"struct\"},\"payload\":{\"a\":" + arrays + "}}";
+  const std::string expected = "nested deeper than " + std::to_string(connect::max_json_depth) + " levels";
+
+  for (bool schemas : {false, true}) {
+    connect::record_converter c(json_spec(schemas), conf::load_format::json);
+    for (const auto* value : {&arrays, &objects, &envelope}) {
+      std::string err;
+      CHECK(run(c, *value, &err).first == convert_status::error);
+      // Plain JSON rows must be objects; a top-level array is refused for that first.
+      const bool plain_array = !schemas && value == &arrays;
+      CHECK_MESSAGE(err.find(plain_array ? "not a JSON object" : expected) != std::string::npos, err);
+    }
+  }
+  // The decoder the transforms use.
+  std::optional<connect::schema_and_value> out;
+  std::string err;
+  CHECK_FALSE(connect::decode(json_spec(true), envelope.data(), envelope.size(), out, err));
+  CHECK(err.find(expected) != std::string::npos);
+  CHECK_FALSE(connect::decode(json_spec(false), objects.data(), objects.size(), out, err));
+  CHECK(err.find(expected) != std::string::npos);
+  // At the limit it still converts; brackets inside strings do not count.
+  const std::string at_limit = std::string(connect::max_json_depth - 1, '[') + std::string(connect::max_json_depth - 1, ']');
+  CHECK(connect::decode(json_spec(false), ("{\"a\":" + at_limit + "}").data(), at_limit.size() + 6, out, err));
+  CHECK_FALSE(connect::nested_deeper_than("{\"s\":\"" + std::string(deep, '[') + "\"}"));
+  CHECK(connect::nested_deeper_than(std::string(connect::max_json_depth + 1, '{')));
+  // A Debezium Json column carrying a deep document is an error of that field, not a crash.
+  json schema = {{"type", "struct"},
+                 {"fields", json::array({{{"field", "doc"}, {"type", "string"}, {"name", "io.debezium.data.Json"}}})}};
+  json payload = {{"doc", arrays}};
+  CHECK_THROWS_WITH_AS(connect::render_with_schema(schema, payload), doctest::Contains(expected.c_str()), std::runtime_error);
 }

@@ -1,0 +1,74 @@
+"""Hostile input and faults (issue 11): records, names, files and servers that must neither
+crash nor hang starpipe, nor load rows where they do not belong. Each test fails on the code
+before its fix."""
+import json
+import os
+import subprocess
+import time
+
+from harness import BIN, Kafka, StarRocks, Starpipe, check, run_tests, wait_until
+
+SQL = """
+CREATE DATABASE d;
+CREATE TABLE d.t (id INT NOT NULL, note VARCHAR(64)) DUPLICATE KEY(id);
+"""
+
+DEEP = 100000
+
+
+def deep_value(schemas):
+    inner = "[" * DEEP + "]" * DEEP
+    if schemas:
+        return json.dumps({"schema": {"type": "struct", "fields": [
+            {"field": "id", "type": "int32"}, {"field": "note", "type": "string", "optional": True}]},
+            "payload": {"id": 0, "note": "x"}})[:-2] + ', "deep": ' + inner + "}}"
+    return '{"id": 0, "note": ' + inner + "}"
+
+
+def good_row(i, schemas):
+    row = {"id": i, "note": "ok"}
+    if schemas:
+        return json.dumps({"schema": {"type": "struct", "fields": [
+            {"field": "id", "type": "int32"}, {"field": "note", "type": "string", "optional": True}]},
+            "payload": row})
+    return json.dumps(row)
+
+
+def task_state(sp, name="c"):
+    code, body, _ = sp.request(f"/connectors/{name}/status")
+    return body["tasks"][0] if code == 200 and body.get("tasks") else None
+
+
+def test_deeply_nested_record_fails_the_task_not_the_process():
+    """A record nested 100,000 levels deep under schemas.enable=true and through a transform:
+    the process stays up, the task FAILs naming the offset (none) or skips it (all)."""
+    variants = [
+        ("schemas", {"value.converter.schemas.enable": "true"}, True),
+        ("transform", {"transforms": "tag", "transforms.tag.type": "org.apache.kafka.connect.transforms.InsertField$Value",
+                       "transforms.tag.static.field": "src", "transforms.tag.static.value": "k"}, False),
+    ]
+    for label, keys, schemas in variants:
+        for tolerance in ("none", "all"):
+            kafka = Kafka({"t": 1})
+            sr = StarRocks(SQL if label == "schemas" else SQL.replace("note VARCHAR(64)", "note VARCHAR(64), src VARCHAR(8)"))
+            kafka.produce("t", [good_row(1, schemas), deep_value(schemas), good_row(2, schemas)], partition=0)
+            sp = Starpipe(kafka, sr, [{"name": "c", "topics": "t", "starrocks.database.name": "d",
+                                       "errors.tolerance": tolerance, **keys}]).start()
+            if tolerance == "none":
+                st = wait_until(lambda: (s := task_state(sp)) and s["state"] == "FAILED" and s, 30,
+                                f"{label}: the task to fail")
+                check("offset 1" in st["trace"] and "nested deeper than 512 levels" in st["trace"], st["trace"])
+                check(sp.proc.poll() is None, f"{label}: the process died:\n" + sp.logs()[-2000:])
+                wait_until(lambda: len(sr.rows("d", "t")) == 1, 30, f"{label}: the row before the bad one")
+                committed = kafka.committed("connect-c", "t", 1)[0]
+                check(committed is None or committed <= 1, f"{label}: offset moved past the bad record: {committed}")
+            else:
+                wait_until(lambda: len(sr.rows("d", "t")) == 2, 30, f"{label}: both good rows around the skipped one")
+                check(task_state(sp)["state"] == "RUNNING", task_state(sp))
+            check(sp.stop() == 0, f"{label}/{tolerance}: exit 0")
+            kafka.stop()
+            sr.stop()
+
+
+if __name__ == "__main__":
+    run_tests([test_deeply_nested_record_fails_the_task_not_the_process])
