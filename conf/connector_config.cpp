@@ -1,5 +1,7 @@
 #include "conf/connector_config.h"
 
+#include "protocol/kafka/topic_pattern.h"
+
 #include "conf/config_providers.h"
 
 #include <algorithm>
@@ -99,11 +101,16 @@ connector_config parse_connector_config(const properties& given, const worker_co
     c.topics = conf::split_list(read_string(p, "topics", ""));
   } else {
     std::string re = read_string(p, "topics.regex", "");
-    try {
-      std::regex compiled(re);
+    std::string problem;
+    if (auto dropped = p.dropped_escapes_of("topics.regex"); !dropped.empty()) {
+      errs.add(p, "topics.regex",
+               "'\\" + dropped.substr(0, 1) + "' in a .properties file reads as '" + dropped.substr(0, 1) +
+                   "' (java.util.Properties drops the backslash, as Kafka Connect does), so the pattern would be '" +
+                   re + "'; write '\\\\" + dropped.substr(0, 1) + "' for the regex escape");
+    } else if (kafka::topic_pattern::compile(re, problem)) {
       c.topics_regex = re;
-    } catch (const std::regex_error& e) {
-      errs.add(p, "topics.regex", std::string("not a valid regular expression: ") + e.what());
+    } else {
+      errs.add(p, "topics.regex", problem);
     }
   }
 

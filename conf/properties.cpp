@@ -8,15 +8,21 @@
 
 namespace starpipe::conf {
 
-void properties::set(const std::string& key, const std::string& value, int line) {
+void properties::set(const std::string& key, const std::string& value, int line, const std::string& dropped_escapes) {
   auto it = index_.find(key);
   if (it != index_.end()) {
     entries_[it->second].value = value;
     entries_[it->second].line = line;
+    entries_[it->second].dropped_escapes = dropped_escapes;
     return;
   }
   index_[key] = entries_.size();
-  entries_.push_back({key, value, line});
+  entries_.push_back({key, value, line, dropped_escapes});
+}
+
+std::string properties::dropped_escapes_of(const std::string& key) const {
+  auto it = index_.find(key);
+  return it == index_.end() ? std::string() : entries_[it->second].dropped_escapes;
 }
 
 std::optional<std::string> properties::get(const std::string& key) const {
@@ -87,7 +93,7 @@ void append_utf8(std::string& out, unsigned cp) {
 }
 
 // Resolves escapes in [begin, end) of a logical line.
-std::string unescape(const std::string& s, size_t begin, size_t end) {
+std::string unescape(const std::string& s, size_t begin, size_t end, std::string* dropped = nullptr) {
   std::string out;
   out.reserve(end - begin);
   for (size_t i = begin; i < end; ++i) {
@@ -115,7 +121,9 @@ std::string unescape(const std::string& s, size_t begin, size_t end) {
         }
         break;
       }
-      default: out += n; // \\ \= \: \# \! and any other char stand for themselves
+      default: // \\ \= \: \# \! and any other char stand for themselves
+        out += n;
+        if (dropped && n != '\\' && n != '=' && n != ':' && n != '#' && n != '!' && n != ' ') *dropped += n;
     }
   }
   return out;
@@ -166,7 +174,9 @@ properties parse_properties(const std::string& text, const std::string& source) 
     while (v < logical.size() && is_blank(logical[v])) ++v;
     if (v < logical.size() && (logical[v] == '=' || logical[v] == ':')) ++v;
     while (v < logical.size() && is_blank(logical[v])) ++v;
-    props.set(unescape(logical, 0, key_end), unescape(logical, v, logical.size()), first_line);
+    std::string dropped;
+    std::string value = unescape(logical, v, logical.size(), &dropped);
+    props.set(unescape(logical, 0, key_end), value, first_line, dropped);
   }
   return props;
 }

@@ -12,13 +12,18 @@ struct property {
   std::string key;
   std::string value;
   int line = 0; // first physical line of the logical line, 1-based
+  // Characters of the value whose backslash java.util.Properties dropped (`\d` reads as `d`):
+  // harmless in most values, a silent change of meaning in a regular expression.
+  std::string dropped_escapes;
 };
 
 class properties {
 public:
   std::string source; // file name, or "<rest>" for configs that came over HTTP
 
-  void set(const std::string& key, const std::string& value, int line = 0);
+  void set(const std::string& key, const std::string& value, int line = 0, const std::string& dropped_escapes = "");
+  // See property::dropped_escapes; empty for keys that are absent or came without a file.
+  std::string dropped_escapes_of(const std::string& key) const;
   std::optional<std::string> get(const std::string& key) const;
   bool has(const std::string& key) const { return index_.count(key) != 0; }
   int line_of(const std::string& key) const;

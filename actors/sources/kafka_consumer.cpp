@@ -12,6 +12,7 @@
 #include "actors/sources/partition_source.h"
 #include "common/kafka_client.h"
 #include "common/log.h"
+#include "protocol/kafka/topic_pattern.h"
 
 namespace starpipe::sources {
 
@@ -39,6 +40,11 @@ struct kafka_consumer_state {
   caf::event_based_actor* actor = nullptr; // for the rebalance callback, which runs inside poll
   std::unique_ptr<checkpoint::transaction_coordinator> exactly_once; // sink.semantic=exactly-once
   int64_t unprepared_bytes = 0; // exactly-once: handed on since the last checkpoint
+  // topics.regex: matched here against the cluster's topics (a full match, as Kafka Connect
+  // does); librdkafka subscribes to the exact names, refreshed every few seconds.
+  std::optional<kafka::topic_pattern> pattern;
+  std::set<std::string> subscribed;
+  clock::time_point next_refresh{};
   static inline const char* name = "kafka_consumer";
 
   ~kafka_consumer_state() {
@@ -258,6 +264,41 @@ void on_error(rd_kafka_t*, int err, const char* reason, void* opaque) {
   LOG_WARN("consumer", self->state.id << " kafka: " << rd_kafka_err2name(code) << ": " << reason);
 }
 
+std::string subscribe(kafka_consumer_state& st, const std::set<std::string>& topics) {
+  auto* sub = rd_kafka_topic_partition_list_new(static_cast<int>(topics.size()));
+  for (const auto& t : topics) rd_kafka_topic_partition_list_add(sub, t.c_str(), RD_KAFKA_PARTITION_UA);
+  auto err = topics.empty() ? rd_kafka_unsubscribe(st.rk) : rd_kafka_subscribe(st.rk, sub);
+  rd_kafka_topic_partition_list_destroy(sub);
+  if (err) return std::string("cannot subscribe: ") + rd_kafka_err2str(err);
+  st.subscribed = topics;
+  return {};
+}
+
+// topics.regex: the cluster's topics that fully match, subscribed when they changed. A
+// metadata request that fails is retried on the next poll after a second.
+std::string refresh_subscription(kafka_consumer_state& st) {
+  using namespace std::chrono_literals;
+  const rd_kafka_metadata_t* md = nullptr;
+  auto err = rd_kafka_metadata(st.rk, 1, nullptr, &md, 5000);
+  if (err) {
+    LOG_WARN("consumer", st.id << ": cannot list topics for topics.regex (" << rd_kafka_err2str(err)
+                               << "); trying again");
+    st.next_refresh = clock::now() + 1s;
+    return {};
+  }
+  std::set<std::string> matched;
+  for (int i = 0; i < md->topic_cnt; ++i)
+    if (!md->topics[i].err && st.pattern->matches(md->topics[i].topic)) matched.insert(md->topics[i].topic);
+  rd_kafka_metadata_destroy(md);
+  st.next_refresh = clock::now() + 10s;
+  if (matched == st.subscribed) return {};
+  std::string names;
+  for (const auto& t : matched) names += (names.empty() ? "" : ",") + t;
+  LOG_INFO("consumer", st.id << ": topics.regex " << st.pattern->source() << " matches "
+                             << (names.empty() ? "no topic yet" : names));
+  return subscribe(st, matched);
+}
+
 std::string create_consumer(self_ptr self) {
   auto& st = self->state;
   const auto& c = *st.settings.connector;
@@ -272,7 +313,6 @@ std::string create_consumer(self_ptr self) {
        std::to_string(std::max<int64_t>(1024, std::min<int64_t>(65536, st.settings.budget_bytes / 8 / 1024)))},
       {"fetch.max.bytes", std::to_string(std::max<int64_t>(1 << 20, std::min<int64_t>(52428800, st.settings.budget_bytes / 8)))},
   };
-  if (c.topics_regex) defaults["topic.metadata.refresh.interval.ms"] = "10000"; // notice new topics soon
   std::string error;
   st.rk = new_kafka_client(RD_KAFKA_CONSUMER, conf::group_consumer_settings(c, *st.settings.worker, defaults), error,
                            [self](rd_kafka_conf_t* conf) {
@@ -288,14 +328,13 @@ std::string create_consumer(self_ptr self) {
         st.settings.connector, st.settings.worker->worker_id, st.settings.index, st.id);
   st.cooperative = std::strcmp(rd_kafka_rebalance_protocol(st.rk), "COOPERATIVE") == 0;
 
-  std::vector<std::string> topics = c.topics;
-  if (c.topics_regex) topics = {(c.topics_regex->front() == '^' ? "" : "^") + *c.topics_regex};
-  auto* sub = rd_kafka_topic_partition_list_new(static_cast<int>(topics.size()));
-  for (const auto& t : topics) rd_kafka_topic_partition_list_add(sub, t.c_str(), RD_KAFKA_PARTITION_UA);
-  auto err = rd_kafka_subscribe(st.rk, sub);
-  rd_kafka_topic_partition_list_destroy(sub);
-  if (err) return std::string("cannot subscribe: ") + rd_kafka_err2str(err);
-  return {};
+  if (c.topics_regex) {
+    std::string problem;
+    st.pattern = kafka::topic_pattern::compile(*c.topics_regex, problem);
+    if (!st.pattern) return "topics.regex: " + problem;
+    return refresh_subscription(st);
+  }
+  return subscribe(st, std::set<std::string>(c.topics.begin(), c.topics.end()));
 }
 
 void report_lag(self_ptr self) {
@@ -432,6 +471,9 @@ caf::behavior kafka_consumer(caf::stateful_actor<kafka_consumer_state>* self, ka
         auto& st = self->state;
         if (st.closing || st.quiesced) return;
         poll_once(self);
+        if (st.pattern && clock::now() >= st.next_refresh) {
+          if (auto error = refresh_subscription(st); !error.empty()) LOG_WARN("consumer", st.id << ": " << error);
+        }
         if (clock::now() - st.last_lag_report > std::chrono::seconds(2)) {
           st.last_lag_report = clock::now();
           report_lag(self);

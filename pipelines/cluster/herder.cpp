@@ -1,5 +1,7 @@
 #include "pipelines/cluster/herder.h"
 
+#include "protocol/kafka/topic_pattern.h"
+
 #include <librdkafka/rdkafka.h>
 #include <nlohmann/json.hpp>
 
@@ -454,12 +456,13 @@ rest::admin_result herder::offsets(const std::string& name) {
   if (err) {
     result = {500, std::string("reading Kafka metadata: ") + rd_kafka_err2str(err), ""};
   } else {
-    std::optional<std::regex> pattern;
-    if (cfg->topics_regex) pattern.emplace(*cfg->topics_regex);
+    std::optional<kafka::topic_pattern> pattern;
+    std::string problem;
+    if (cfg->topics_regex) pattern = kafka::topic_pattern::compile(*cfg->topics_regex, problem);
     auto* list = rd_kafka_topic_partition_list_new(16);
     for (int i = 0; i < md->topic_cnt; ++i) {
       std::string topic = md->topics[i].topic;
-      bool wanted = pattern ? std::regex_match(topic, *pattern)
+      bool wanted = cfg->topics_regex ? pattern && pattern->matches(topic)
                             : std::find(cfg->topics.begin(), cfg->topics.end(), topic) != cfg->topics.end();
       if (!wanted) continue;
       for (int p = 0; p < md->topics[i].partition_cnt; ++p)

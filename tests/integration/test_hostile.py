@@ -70,5 +70,30 @@ def test_deeply_nested_record_fails_the_task_not_the_process():
             sr.stop()
 
 
+def test_topics_regex_is_a_full_match():
+    """topics.regex over test1, test22, test1extra, mytest1: only the full matches are loaded."""
+    topics = ["test1", "test22", "test1extra", "mytest1"]
+    sql = "CREATE DATABASE d;\n" + "".join(f"CREATE TABLE d.{t} (id INT NOT NULL, note VARCHAR(64)) DUPLICATE KEY(id);\n"
+                                           for t in topics)
+    for regex in ("test[0-9]+", "test22|test1", "(?i)TEST\\\\d+"):
+        kafka = Kafka({t: 1 for t in topics})
+        sr = StarRocks(sql)
+        for t in topics:
+            kafka.produce(t, [json.dumps({"id": 1, "note": t})], partition=0)
+        sp = Starpipe(kafka, sr, [{"name": "c", "topics.regex": regex, "starrocks.database.name": "d"}]).start()
+        wait_until(lambda: len(sr.rows("d", "test1")) == 1 and len(sr.rows("d", "test22")) == 1, 30,
+                   f"{regex}: the matching topics loaded")
+        # The later topics were produced after the matching ones were loaded; give them a flush.
+        for t in topics:
+            kafka.produce(t, [json.dumps({"id": 2, "note": t})], partition=0)
+        wait_until(lambda: len(sr.rows("d", "test1")) == 2 and len(sr.rows("d", "test22")) == 2, 30,
+                   f"{regex}: the second rows")
+        check(sr.rows("d", "test1extra") == [] and sr.rows("d", "mytest1") == [],
+              f"{regex}: loaded topics it does not fully match: {sr.rows('d', 'test1extra')} {sr.rows('d', 'mytest1')}")
+        check(sp.stop() == 0, "exit 0")
+        kafka.stop()
+        sr.stop()
+
+
 if __name__ == "__main__":
-    run_tests([test_deeply_nested_record_fails_the_task_not_the_process])
+    run_tests([test_deeply_nested_record_fails_the_task_not_the_process, test_topics_regex_is_a_full_match])

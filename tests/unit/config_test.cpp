@@ -128,6 +128,13 @@ TEST_CASE("config: topics and topics.regex are exclusive, one is needed") {
   CHECK(c.topics_regex == "orders_.*");
   CHECK(error_of(no_topics + "topics.regex=([\n").find("not a valid regular expression") != std::string::npos);
   CHECK(parse("topics=a, b ,c\n").topics == std::vector<std::string>{"a", "b", "c"});
+  // java.util.Properties reads test\d+ as testd+: refused with the fix, not silently changed.
+  std::string e = error_of(no_topics + "topics.regex=test\\d+\n");
+  CHECK_MESSAGE(e.find("topics.regex") != std::string::npos, e);
+  CHECK_MESSAGE(e.find("write '\\\\d'") != std::string::npos, e);
+  CHECK(parse_connector_config(parse_properties(no_topics + "topics.regex=test\\\\d+\n", "s"), worker_config{})
+            .topics_regex == "test\\d+");
+  CHECK(error_of(no_topics + "topics.regex=(?<n>t)\n").find("named group") != std::string::npos);
 }
 
 TEST_CASE("config: topic2table map is validated instead of silently disabled") {
