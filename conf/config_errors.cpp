@@ -5,8 +5,26 @@
 
 namespace starpipe::conf {
 
+namespace {
+// Control bytes are shown escaped: a value with a NUL or a newline must not cut or forge a log line.
+std::string printable(const std::string& s) {
+  std::string out;
+  for (unsigned char c : s) {
+    if (c >= 0x20 && c != 0x7F) {
+      out += static_cast<char>(c);
+      continue;
+    }
+    const char* digits = "0123456789abcdef";
+    out += "\\x";
+    out += digits[c >> 4];
+    out += digits[c & 0xF];
+  }
+  return out;
+}
+} // namespace
+
 std::string config_error::to_string() const {
-  std::string shown = is_secret_key(key) ? "[hidden]" : value;
+  std::string shown = is_secret_key(key) ? "[hidden]" : printable(value);
   return source + ": " + key + "=" + "'" + shown + "': " + problem;
 }
 

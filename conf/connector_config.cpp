@@ -27,6 +27,11 @@ std::map<std::string, std::string> connector_config::load_properties_for(const s
 
 namespace {
 
+std::string to_hex(unsigned char b) {
+  const char* digits = "0123456789abcdef";
+  return {digits[b >> 4], digits[b & 0xF]};
+}
+
 // A Kafka connector key and its StarRocks Flink connector name mean the same thing; either
 // may be given, not both with different values.
 int64_t read_long_alias(const properties& p, const std::string& key, const std::string& flink_key, int64_t def,
@@ -78,15 +83,61 @@ std::optional<std::string> parse_delimiter(const std::string& raw) {
   return raw;
 }
 
+std::optional<std::string> connector_name_problem(const std::string& name) {
+  // Kafka Connect's NonEmptyStringWithoutControlChars, plus well-formed UTF-8: the name is a
+  // group id, a topic key and a JSON string in every REST answer.
+  std::string controls;
+  size_t i = 0;
+  while (i < name.size()) {
+    const auto b = static_cast<unsigned char>(name[i]);
+    size_t len = b < 0x80 ? 1 : (b >> 5) == 0x6 ? 2 : (b >> 4) == 0xE ? 3 : (b >> 3) == 0x1E ? 4 : 0;
+    if (len == 0 || i + len > name.size())
+      return "is not valid UTF-8 (byte 0x" + to_hex(b) + " at " + std::to_string(i) + ")";
+    uint32_t cp = len == 1 ? b : b & (0x7F >> len);
+    for (size_t k = 1; k < len; ++k) {
+      const auto cb = static_cast<unsigned char>(name[i + k]);
+      if ((cb & 0xC0) != 0x80) return "is not valid UTF-8 (byte 0x" + to_hex(cb) + " at " + std::to_string(i + k) + ")";
+      cp = (cp << 6) | (cb & 0x3F);
+    }
+    const uint32_t least[] = {0, 0, 0x80, 0x800, 0x10000};
+    if (cp < least[len] || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
+      return "is not valid UTF-8 (byte 0x" + to_hex(b) + " at " + std::to_string(i) + ")";
+    if (cp < 0x20 || (cp >= 0x7F && cp <= 0x9F)) controls += (controls.empty() ? "" : ", ") + std::to_string(cp);
+    i += len;
+  }
+  if (!controls.empty()) return "String may not contain control sequences but had the following ASCII chars: " + controls;
+  return std::nullopt;
+}
+
+bool is_source_connector_class(const std::string& cls) {
+  static const char* sources[] = {"io.debezium.connector.", "SourceConnector", "io.confluent.connect.jdbc.JdbcSource",
+                                  "org.apache.kafka.connect.file.FileStreamSource",
+                                  "org.apache.kafka.connect.mirror.MirrorSource"};
+  for (const char* s : sources)
+    if (cls.find(s) != std::string::npos) return true;
+  return false;
+}
+
 connector_config parse_connector_config(const properties& given, const worker_config& worker) {
   connector_config c;
   config_errors errs;
   for (const auto& e : given.entries()) c.raw[e.key] = e.value; // as written: ${...} stays unresolved
   const properties p = resolve_config(given, config_providers{worker.config_provider_classes}, errs);
 
-  if (auto v = read_required(p, "name", false, errs)) c.name = *v;
+  if (auto v = read_required(p, "name", false, errs)) {
+    c.name = *v;
+    if (auto problem = connector_name_problem(*v)) errs.add(p, "name", *problem);
+  }
   if (auto v = read_required(p, "connector.class", false, errs)) {
     c.connector_class = *v;
+    if (is_source_connector_class(*v)) {
+      // Every other key would be judged as a sink's and be wrong; one error says what it is.
+      config_errors only;
+      only.add(p, "connector.class",
+               "is a source connector; starpipe runs the StarRocks sink (" + std::string(sink_connector_class) +
+                   ") and no source connector yet (the PostgreSQL CDC source is planned)");
+      throw config_exception(only);
+    }
     if (*v != sink_connector_class && *v != "StarRocksSinkConnector" && *v != "StarRocksSink")
       errs.add(p, "connector.class", std::string("unsupported connector; allowed: ") + sink_connector_class);
   }

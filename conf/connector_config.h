@@ -80,4 +80,9 @@ std::map<std::string, std::string> group_consumer_settings(const connector_confi
 // "\x01" style or literal delimiter, as the StarRocks connector reads row_delimiter.
 std::optional<std::string> parse_delimiter(const std::string& raw);
 
+// Why a connector name cannot be used (control characters, invalid UTF-8), or nullopt.
+std::optional<std::string> connector_name_problem(const std::string& name);
+// Debezium's and other known source connectors' classes.
+bool is_source_connector_class(const std::string& connector_class);
+
 } // namespace starpipe::conf

@@ -1,5 +1,13 @@
 #include "conf/properties.h"
 
+#include <sys/stat.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+
+#include "protocol/connect/json_scan.h"
+
 #include <nlohmann/json.hpp>
 
 #include <fstream>
@@ -192,26 +200,68 @@ std::vector<std::string> split_list(const std::string& s) {
   return out;
 }
 
-properties load_properties_file(const std::string& path) {
+namespace {
+
+// A configuration file's text: a regular, readable text file, or an error that says which
+// of those it is not. A UTF-8 byte order mark is dropped (editors on Windows write one).
+std::string read_config_text(const std::string& path) {
+  struct stat sb {};
+  if (::stat(path.c_str(), &sb) != 0) {
+    const int e = errno;
+    throw std::runtime_error("cannot read configuration file '" + path + "': " + std::strerror(e) + " (" +
+                             (e == ENOENT ? "ENOENT" : e == EACCES ? "EACCES" : e == ENOTDIR ? "ENOTDIR" : "errno " + std::to_string(e)) + ")");
+  }
+  if (S_ISDIR(sb.st_mode)) throw std::runtime_error("configuration file '" + path + "' is a directory, not a file");
+  if (!S_ISREG(sb.st_mode)) throw std::runtime_error("configuration file '" + path + "' is not a regular file");
+  errno = 0;
   std::ifstream in(path, std::ios::binary);
-  if (!in) throw std::runtime_error("cannot read configuration file '" + path + "'");
+  if (!in) {
+    const int e = errno;
+    throw std::runtime_error("cannot read configuration file '" + path + "': " +
+                             (e ? std::string(std::strerror(e)) + (e == EACCES ? " (EACCES)" : "") : "open failed"));
+  }
   std::stringstream ss;
   ss << in.rdbuf();
-  return parse_properties(ss.str(), path);
+  std::string text = ss.str();
+  if (text.rfind("\xEF\xBB\xBF", 0) == 0) text.erase(0, 3);
+  int line = 1;
+  for (size_t i = 0; i < text.size(); ++i) {
+    const auto c = static_cast<unsigned char>(text[i]);
+    if (c == '\n') ++line;
+    if (c < 0x20 && c != '\n' && c != '\r' && c != '\t' && c != '\f') {
+      char hex[8];
+      std::snprintf(hex, sizeof hex, "0x%02x", c);
+      throw std::runtime_error("configuration file '" + path + "' is not a text file: byte " + hex + " at offset " +
+                               std::to_string(i) + " (line " + std::to_string(line) + ")");
+    }
+  }
+  return text;
 }
 
+// "parse error at line 3, column 7: syntax error ..." from nlohmann's message.
+std::string json_error_text(const nlohmann::json::parse_error& e) {
+  std::string what = e.what();
+  auto at = what.find("parse error at ");
+  return at == std::string::npos ? what : what.substr(at + 15);
+}
+
+} // namespace
+
+properties load_properties_file(const std::string& path) { return parse_properties(read_config_text(path), path); }
+
 properties load_connector_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw std::runtime_error("cannot read configuration file '" + path + "'");
-  std::stringstream ss;
-  ss << in.rdbuf();
-  const std::string text = ss.str();
+  const std::string text = read_config_text(path);
   size_t first = text.find_first_not_of(" \t\r\n");
   if (first == std::string::npos || text[first] != '{') return parse_properties(text, path);
-  auto doc = nlohmann::json::parse(text, nullptr, false);
-  if (doc.is_discarded() || !doc.is_object())
-    throw std::runtime_error(path + ": not valid JSON (a JSON connector file is {\"name\": ..., \"config\": {...}} "
-                             "or the bare config map)");
+  const char* shape = " (a JSON connector file is {\"name\": ..., \"config\": {...}} or the bare config map)";
+  if (connect::nested_deeper_than(text)) throw std::runtime_error(path + ": JSON " + connect::too_deep_message() + shape);
+  nlohmann::json doc;
+  try {
+    doc = nlohmann::json::parse(text);
+  } catch (const nlohmann::json::parse_error& e) {
+    throw std::runtime_error(path + ": not valid JSON: " + json_error_text(e) + shape);
+  }
+  if (!doc.is_object()) throw std::runtime_error(path + ": not a JSON object" + std::string(shape));
   properties props;
   props.source = path;
   const nlohmann::json* config = &doc;

@@ -46,7 +46,10 @@ int main(int argc, char** argv) {
   mallopt(M_MMAP_THRESHOLD, 1 << 20);
   mallopt(M_ARENA_MAX, 4);
   std::vector<std::string> args(argv + 1, argv + argc);
-  if (const char* env = std::getenv("STARPIPE_LOG_LEVEL")) set_level(env);
+  if (const char* env = std::getenv("STARPIPE_LOG_LEVEL"); env && !set_level(env)) {
+    std::cerr << "starpipe: STARPIPE_LOG_LEVEL='" << env << "' is not a log level (debug, info, warn, error)\n";
+    return 1;
+  }
   size_t i = 0;
   while (i < args.size() && args[i].rfind("--", 0) == 0) {
     if (args[i] == "--help" || args[i] == "-h") {
@@ -57,8 +60,18 @@ int main(int argc, char** argv) {
       std::cout << "starpipe " << STARPIPE_VERSION << "\n";
       return 0;
     }
-    if (args[i] == "--log-level" && i + 1 < args.size() && set_level(args[i + 1])) {
-      i += 2;
+    if (args[i] == "--log-level" || args[i].rfind("--log-level=", 0) == 0) {
+      const bool joined = args[i] != "--log-level";
+      if (!joined && i + 1 >= args.size()) {
+        std::cerr << "starpipe: --log-level needs a value (debug, info, warn, error)\n";
+        return 1;
+      }
+      const std::string value = joined ? args[i].substr(12) : args[i + 1];
+      if (!set_level(value)) {
+        std::cerr << "starpipe: --log-level '" << value << "' is not a log level (debug, info, warn, error)\n";
+        return 1;
+      }
+      i += joined ? 1 : 2;
       continue;
     }
     std::cerr << "starpipe: unknown or incomplete option '" << args[i] << "'\n" << usage;

@@ -19,10 +19,10 @@ response error(int status, const std::string& message) {
   json j;
   j["error_code"] = status;
   j["message"] = message;
-  return {status, j.dump(), "application/json"};
+  return {status, j.dump(-1, ' ', false, json::error_handler_t::replace), "application/json"};
 }
 
-response ok(const json& j, int status = 200) { return {status, j.dump(), "application/json"}; }
+response ok(const json& j, int status = 200) { return {status, j.dump(-1, ' ', false, json::error_handler_t::replace), "application/json"}; }
 
 std::string percent_decode(const std::string& s) {
   std::string out;

@@ -6,7 +6,7 @@ import os
 import subprocess
 import time
 
-from harness import BIN, Kafka, StarRocks, Starpipe, check, run_tests, wait_until
+from harness import BIN, Kafka, StarRocks, Starpipe, _procs, check, run_tests, wait_until
 
 SQL = """
 CREATE DATABASE d;
@@ -95,5 +95,60 @@ def test_topics_regex_is_a_full_match():
         sr.stop()
 
 
+def run_starpipe(args, env=None, timeout=20):
+    out = subprocess.run([BIN["starpipe"], *args], capture_output=True, text=True, errors="replace", timeout=timeout,
+                         env={**os.environ, **(env or {})})
+    return out.returncode, out.stdout + out.stderr
+
+
+def test_wrong_files_names_and_options_are_refused():
+    """Each refused with exit 1 and a reason, never started with defaults or guessed."""
+    kafka = Kafka({"t": 1})
+    sr = StarRocks(SQL)
+    sp = Starpipe(kafka, sr, [{"name": "c", "topics": "t", "starrocks.database.name": "d"}])
+    d = sp.dir
+    binary = os.path.join(d, "binary.properties")
+    with open(binary, "wb") as f:
+        f.write(open(BIN["starpipe"], "rb").read(4096))
+    broken = os.path.join(d, "broken.json")
+    with open(broken, "w") as f:
+        f.write('{"name": "c", "config": {\n  "topics": "t",\n  "tasks.max": }}')
+    nul = os.path.join(d, "nul.properties")
+    with open(sp.files[0]) as f:
+        base = f.read()
+    with open(nul, "w") as f:
+        f.write(base.replace("name=c", "name=a\\u0000b"))
+    pg = os.path.join(d, "pg-source.properties")
+    with open(pg, "w") as f:
+        f.write("name=pg\nconnector.class=io.debezium.connector.postgresql.PostgresConnector\nplugin.name=pgoutput\n"
+                "database.hostname=localhost\ndatabase.port=5432\ntopic.prefix=test\n")
+    cases = [
+        (["standalone", d, sp.files[0]], "is a directory"),
+        (["standalone", binary, sp.files[0]], "is not a text file"),
+        (["standalone", sp.worker, d], "is a directory"),
+        (["standalone", sp.worker, os.path.join(d, "missing.properties")], "(ENOENT)"),
+        (["standalone", sp.worker, broken], "line 3, column"),
+        (["standalone", sp.worker, nul], "name='a\\x00b': String may not contain control sequences"),
+        (["standalone", sp.worker, pg], "is a source connector"),
+        (["--log-level", "loud", "standalone", sp.worker, sp.files[0]], "'loud' is not a log level"),
+    ]
+    for args, expected in cases:
+        rc, text = run_starpipe(args)
+        check(rc == 1 and expected in text, f"{args}: rc={rc}, expected {expected!r} in:\n{text[-1500:]}")
+    rc, text = run_starpipe(["standalone", sp.worker, pg])
+    check(text.count("connector.class") == 1 and "topics" not in text, "one error for a source file:\n" + text)
+    rc, text = run_starpipe(["standalone", sp.worker, sp.files[0]], env={"STARPIPE_LOG_LEVEL": "chatty"})
+    check(rc == 1 and "STARPIPE_LOG_LEVEL='chatty'" in text, text)
+    # --log-level=debug is an option like any other: the worker starts and stops cleanly.
+    sp.log_level = "debug"
+    sp.log = open(sp.log_path, "a")
+    sp.proc = subprocess.Popen([BIN["starpipe"], "--log-level=debug", "standalone", sp.worker, *sp.files],
+                               stdout=sp.log, stderr=subprocess.STDOUT)
+    _procs.append(sp.proc)
+    wait_until(lambda: task_state(sp) and task_state(sp)["state"] == "RUNNING", 30, "the connector to run")
+    check(sp.stop() == 0, "exit 0")
+
+
 if __name__ == "__main__":
-    run_tests([test_deeply_nested_record_fails_the_task_not_the_process, test_topics_regex_is_a_full_match])
+    run_tests([test_deeply_nested_record_fails_the_task_not_the_process, test_topics_regex_is_a_full_match,
+               test_wrong_files_names_and_options_are_refused])

@@ -306,3 +306,26 @@ TEST_CASE("connector config: per-table sink.properties and partial updates") {
   CHECK(error_with("sink.properties.partial_update=true\n").find("sink.properties.columns") != std::string::npos);
   CHECK(error_with("sink.properties.t1.format=csv\n").find("per connector") != std::string::npos);
 }
+
+TEST_CASE("config: connector names Kafka Connect refuses are refused, with the bytes shown escaped") {
+  auto with_name = [](const std::string& name) {
+    std::string text = base_connector;
+    text.replace(0, std::string("name=sr").size(), "name=" + name);
+    return error_of(text);
+  };
+  std::string e = with_name(std::string("a\\u0000b"));
+  CHECK_MESSAGE(e.find("name='a\\x00b'") != std::string::npos, e);
+  CHECK(e.find("control sequences but had the following ASCII chars: 0") != std::string::npos);
+  CHECK(with_name("a\\tb").find("ASCII chars: 9") != std::string::npos);
+  CHECK(with_name("caf\xc3\xa9").empty()); // UTF-8 is fine
+  CHECK(with_name("a\xff" "b").find("is not valid UTF-8 (byte 0xff at 1)") != std::string::npos);
+  CHECK(with_name("a\xc0\xaf").find("not valid UTF-8") != std::string::npos); // overlong '/'
+  CHECK(connector_name_problem("a\xed\xa0\x80").has_value());         // a UTF-16 surrogate
+}
+
+TEST_CASE("config: a source connector's file gets one error that says what it is") {
+  std::string e = error_of("name=pg\nconnector.class=io.debezium.connector.postgresql.PostgresConnector\n"
+                           "plugin.name=pgoutput\ndatabase.hostname=localhost\ntopic.prefix=test\n");
+  CHECK_MESSAGE(e.find("is a source connector") != std::string::npos, e);
+  CHECK(std::count(e.begin(), e.end(), '\n') == 0); // one line, not a sink's missing keys
+}

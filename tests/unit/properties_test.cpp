@@ -2,6 +2,9 @@
 
 #include "conf/properties.h"
 
+#include <cstdlib>
+#include <fstream>
+
 using starpipe::conf::parse_properties;
 
 TEST_CASE("properties: separators, comments and blank lines") {
@@ -75,4 +78,39 @@ TEST_CASE("connector files: .properties, REST-shaped JSON and bare JSON maps") {
                        doctest::Contains("not valid JSON"), std::runtime_error);
   for (auto n : {"a.properties", "b.properties", "c.json", "d.json", "e.json"})
     std::remove(("/tmp/starpipe-test-" + std::string(n)).c_str());
+}
+
+namespace {
+std::string load_error(const std::string& path, bool connector) {
+  try {
+    connector ? starpipe::conf::load_connector_file(path) : starpipe::conf::load_properties_file(path);
+  } catch (const std::exception& e) {
+    return e.what();
+  }
+  return "";
+}
+std::string temp_file(const std::string& name, const std::string& content) {
+  std::string path = std::string(std::getenv("TMPDIR") ? std::getenv("TMPDIR") : "/tmp") + "/starpipe-props-" + name;
+  std::ofstream(path, std::ios::binary) << content;
+  return path;
+}
+} // namespace
+
+TEST_CASE("properties files: wrong files are refused with the reason, not read as defaults") {
+  for (bool connector : {false, true}) {
+    CHECK(load_error("/", connector).find("is a directory") != std::string::npos);
+    CHECK(load_error("/nonexistent/x.properties", connector).find("(ENOENT)") != std::string::npos);
+    auto binary = temp_file("binary", std::string("\x7f" "ELF\x02\x01\x01\0\0\0", 10));
+    CHECK_MESSAGE(load_error(binary, connector).find("is not a text file: byte 0x02 at offset 4 (line 1)") !=
+                      std::string::npos,
+                  load_error(binary, connector));
+    // A UTF-8 byte order mark is dropped, so the first key is read as written.
+    auto bom = temp_file("bom", "\xEF\xBB\xBF" "name=x\nother=1\n");
+    if (!connector) CHECK(starpipe::conf::load_properties_file(bom).get("name") == "x");
+  }
+  auto broken = temp_file("broken.json", "{\"name\": \"c\",\n \"config\": {\"topics\": }}");
+  std::string e = load_error(broken, true);
+  CHECK_MESSAGE(e.find("line 2, column") != std::string::npos, e);
+  auto deep = temp_file("deep.json", "{\"config\":" + std::string(1000, '[') + std::string(1000, ']') + "}");
+  CHECK(load_error(deep, true).find("nested deeper than") != std::string::npos);
 }
