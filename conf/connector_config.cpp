@@ -211,6 +211,8 @@ connector_config parse_connector_config(const properties& given, const worker_co
   if (p.has("sink.buffer-flush.max-rows"))
     c.buffer_max_rows = read_long(p, "sink.buffer-flush.max-rows", 500000, 64000, 5000000, errs);
   c.wait_for_continue_ms = read_long(p, "sink.wait-for-continue.timeout-ms", 30000, 3000, 60000, errs);
+  c.socket_timeout_ms = read_long(p, "sink.socket.timeout-ms", -1, -1, 86400000, errs);
+  if (c.socket_timeout_ms == 0) errs.add(p, "sink.socket.timeout-ms", "must be -1 (the load's own deadline) or a positive number of ms");
   c.ignore_update_before = read_bool(p, "sink.ignore.update-before", true, errs);
   {
     std::string semantic = lower(read_string(p, "sink.semantic", "at-least-once"));
@@ -326,7 +328,7 @@ connector_config parse_connector_config(const properties& given, const worker_co
       "header.converter", "config.action.reload", "sink.ignore.deletes", "starrocks.timezone",
       "sink.semantic", "sink.version", "sink.label-prefix", "sink.buffer-flush.max-bytes",
       "sink.buffer-flush.max-rows", "sink.buffer-flush.interval-ms", "sink.max-retries", "sink.connect.timeout-ms",
-      "sink.wait-for-continue.timeout-ms", "sink.ignore.update-before"};
+      "sink.wait-for-continue.timeout-ms", "sink.socket.timeout-ms", "sink.ignore.update-before"};
   for (const auto& e : p.entries()) {
     if (known.count(e.key) || e.key.rfind("sink.properties.", 0) == 0 ||
         e.key.rfind("consumer.override.", 0) == 0 || e.key.rfind("errors.", 0) == 0 ||

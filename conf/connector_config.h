@@ -37,6 +37,9 @@ struct connector_config {
   std::string row_delimiter = "\n";
   int64_t buffer_max_rows = 0;            // sink.buffer-flush.max-rows (0: no row limit)
   int64_t wait_for_continue_ms = 30000;   // sink.wait-for-continue.timeout-ms
+  // sink.socket.timeout-ms (the Flink connector's): how long any answer may take; -1: a load
+  // waits its `timeout` + 60 s and other requests 10 s.
+  int64_t socket_timeout_ms = -1;
   delivery semantic = delivery::at_least_once;
   load_interface version = load_interface::automatic;
   std::string label_prefix;               // sink.label-prefix (default starpipe-<name>)

@@ -47,8 +47,7 @@ int run_distributed(const std::string& worker_file) {
   const char* sig = wait_for_stop_signal(signals);
   LOG_INFO("distributed", "received " << sig << ": stopping this worker's pipelines (buffered rows are loaded and "
                                              "committed; the other workers take over the partitions)");
-  arm_shutdown_watchdog(signals, std::chrono::milliseconds(std::max<int64_t>(worker->task_shutdown_graceful_timeout_ms, 0)) +
-                                     std::chrono::seconds(60));
+  arm_shutdown_watchdog(signals, std::chrono::milliseconds(std::max<int64_t>(worker->task_shutdown_graceful_timeout_ms, 0)));
   rest.reset();
   herder.stop();
   sys.await_all_actors_done();

@@ -96,8 +96,7 @@ int run_standalone(const std::string& worker_file, const std::vector<std::string
 
   const char* sig = wait_for_stop_signal(signals);
   LOG_INFO("standalone", "received " << sig << ": stopping consumption, loading buffered rows, committing offsets");
-  arm_shutdown_watchdog(signals, std::chrono::milliseconds(std::max<int64_t>(cfg.worker->task_shutdown_graceful_timeout_ms, 0)) +
-                                     std::chrono::seconds(60));
+  arm_shutdown_watchdog(signals, std::chrono::milliseconds(std::max<int64_t>(cfg.worker->task_shutdown_graceful_timeout_ms, 0)));
 
   bool clean = true;
   {

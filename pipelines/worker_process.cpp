@@ -3,6 +3,7 @@
 #include <thread>
 
 #include "common/log.h"
+#include "protocol/stream_load/http_client.h"
 
 namespace starpipe::pipelines {
 
@@ -21,12 +22,26 @@ const char* wait_for_stop_signal(const sigset_t& signals) {
   return sig == SIGTERM ? "SIGTERM" : "SIGINT";
 }
 
-void arm_shutdown_watchdog(const sigset_t& signals, std::chrono::milliseconds deadline) {
-  std::thread watchdog([signals, deadline]() mutable {
-    timespec ts{static_cast<time_t>(deadline.count() / 1000), static_cast<long>(deadline.count() % 1000) * 1000000};
-    int s = sigtimedwait(&signals, nullptr, &ts);
-    LOG_ERROR("worker", (s > 0 ? "second signal" : "shutdown timed out") << ": exiting without a clean stop");
-    std::_Exit(2);
+void arm_shutdown_watchdog(const sigset_t& signals, std::chrono::milliseconds graceful, std::chrono::milliseconds margin) {
+  std::thread watchdog([signals, graceful, margin]() mutable {
+    auto wait = [&signals](std::chrono::milliseconds d) {
+      timespec ts{static_cast<time_t>(d.count() / 1000), static_cast<long>(d.count() % 1000) * 1000000};
+      if (sigtimedwait(&signals, nullptr, &ts) > 0) {
+        LOG_ERROR("worker", "second signal: exiting without a clean stop");
+        std::_Exit(2);
+      }
+    };
+    wait(graceful);
+    // Kafka Connect's task.shutdown.graceful.timeout.ms: past it, requests still open (a
+    // StarRocks that does not answer) are abandoned. Their rows were never committed, so
+    // they are read again at the next start; what was loaded is committed as usual.
+    LOG_WARN("worker", "graceful stop not finished within task.shutdown.graceful.timeout.ms=" << graceful.count()
+                           << ": abandoning open StarRocks requests; their rows are not committed and will be "
+                              "read again at the next start");
+    stream_load::http_client::cancel_all();
+    wait(margin);
+    LOG_WARN("worker", "stop still not finished " << margin.count() << " ms later: exiting now; nothing uncommitted was acknowledged");
+    std::_Exit(0);
   });
   watchdog.detach();
 }

@@ -13,8 +13,11 @@ namespace starpipe::pipelines {
 sigset_t block_stop_signals();
 // Waits for one of them; returns its name for the log.
 const char* wait_for_stop_signal(const sigset_t& signals);
-// From now on a second signal, or `deadline` passing, ends the process at once (exit 2).
-void arm_shutdown_watchdog(const sigset_t& signals, std::chrono::milliseconds deadline);
+// From now on a second signal ends the process at once (exit 2). After `graceful` every open
+// HTTP request is cancelled so the stop can finish; `margin` later the process exits (0: what
+// was not loaded was not committed either).
+void arm_shutdown_watchdog(const sigset_t& signals, std::chrono::milliseconds graceful,
+                           std::chrono::milliseconds margin = std::chrono::seconds(5));
 // An actor system that logs through starpipe's log, not CAF's.
 std::unique_ptr<caf::actor_system_config> quiet_actor_system_config();
 

@@ -7,6 +7,9 @@
 #include <boost/beast/http.hpp>
 
 #include <algorithm>
+#include <atomic>
+#include <mutex>
+#include <set>
 #include <regex>
 
 namespace starpipe::stream_load {
@@ -24,18 +27,35 @@ std::optional<std::pair<http_endpoint, std::string>> parse_http_url(const std::s
   return std::make_pair(http_endpoint{m[1], m[2]}, target);
 }
 
+namespace {
+// Every client of the process, for cancel_all().
+std::mutex registry_mutex;
+std::set<http_client*> registry;
+bool all_cancelled = false;
+} // namespace
+
 struct http_client::impl {
   http_timeouts timeouts;
   asio::io_context ioc;
   std::map<std::string, std::unique_ptr<beast::tcp_stream>> connections;
   beast::flat_buffer buffer;
+  std::atomic<bool> cancelled{false};
 
   explicit impl(http_timeouts t) : timeouts(t) {}
 
-  // Runs the queued async operation to completion on this thread.
+  // Runs the queued async operation to completion on this thread. After cancel() the
+  // operation is abandoned: run() returns at once (stop() makes it so until restart()).
   void run() {
     ioc.restart();
+    if (cancelled) return;
     ioc.run();
+  }
+
+  // The error code of an operation run() left unfinished or that cancel() interrupted.
+  bool interrupted(beast::error_code& ec) {
+    if (!cancelled) return false;
+    ec = asio::error::operation_aborted;
+    return true;
   }
 
   std::unique_ptr<beast::tcp_stream> connect(const http_endpoint& to, beast::error_code& ec) {
@@ -46,6 +66,7 @@ struct http_client::impl {
     stream->expires_after(timeouts.connect);
     stream->async_connect(results, [&](beast::error_code e, const tcp::endpoint&) { ec = e; });
     run();
+    interrupted(ec);
     if (ec) return nullptr;
     stream->socket().set_option(tcp::no_delay(true));
     return stream;
@@ -68,11 +89,13 @@ struct http_client::impl {
 
     http::request_serializer<http::buffer_body> sr{msg};
     beast::error_code ec;
-    stream.expires_after(timeouts.response);
+    const auto response_deadline = req.response_deadline.value_or(timeouts.response);
+    stream.expires_after(response_deadline);
     http::async_write_header(stream, sr, [&](beast::error_code e, size_t) { ec = e; });
     run();
+    interrupted(ec);
     if (ec) {
-      res.error = http_error{"sending request headers: " + ec.message(), false, false};
+      res.error = http_error{"sending request headers: " + ec.message(), false, false, true};
       reusable = false;
       return res;
     }
@@ -84,17 +107,20 @@ struct http_client::impl {
       stream.expires_after(timeouts.wait_for_continue);
       http::async_read_header(stream, buffer, *parser, [&](beast::error_code e, size_t) { ec = e; });
       run();
+      interrupted(ec);
       if (ec) {
-        res.error = http_error{"waiting for 100 Continue: " + ec.message(), false, false};
+        res.error = http_error{"waiting for 100 Continue: " + describe(ec, timeouts.wait_for_continue), false, false,
+                               buffer.size() == 0};
         reusable = false;
         return res;
       }
       if (parser->get().result_int() != 100) {
         // A final answer before the body (redirect, auth or validation failure): read it
         // and drop the connection, since the server is not expecting our body any more.
-        stream.expires_after(timeouts.response);
+        stream.expires_after(response_deadline);
         http::async_read(stream, buffer, *parser, [&](beast::error_code e, size_t) { ec = e; });
         run();
+        interrupted(ec);
         reusable = false;
         if (ec) {
           res.error = http_error{"reading answer: " + ec.message(), false, false};
@@ -108,20 +134,24 @@ struct http_client::impl {
     }
     if (body_size > 0 || !sr.is_done()) {
       body_sent = true;
-      stream.expires_after(timeouts.response);
+      stream.expires_after(response_deadline);
       http::async_write(stream, sr, [&](beast::error_code e, size_t) { ec = e; });
       run();
+      interrupted(ec);
       if (ec) {
         res.error = http_error{"sending body: " + ec.message(), false, true};
         reusable = false;
         return res;
       }
     }
-    stream.expires_after(timeouts.response);
+    stream.expires_after(response_deadline);
+    const size_t buffered_before = buffer.size();
     http::async_read(stream, buffer, *parser, [&](beast::error_code e, size_t) { ec = e; });
     run();
+    interrupted(ec);
     if (ec) {
-      res.error = http_error{"reading answer: " + ec.message(), false, body_sent};
+      res.error = http_error{"reading answer: " + describe(ec, response_deadline), false, body_sent,
+                             buffer.size() == buffered_before && !parser->got_some()};
       reusable = false;
       return res;
     }
@@ -129,6 +159,11 @@ struct http_client::impl {
     reusable = response.keep_alive();
     res.response = to_response(std::move(response), body_sent);
     return res;
+  }
+
+  static std::string describe(const beast::error_code& ec, std::chrono::milliseconds deadline) {
+    if (ec == beast::error::timeout) return "no answer within " + std::to_string(deadline.count()) + " ms";
+    return ec.message();
   }
 
   static http_response to_response(http::response<http::string_body>&& r, bool body_sent) {
@@ -145,8 +180,32 @@ struct http_client::impl {
   }
 };
 
-http_client::http_client(http_timeouts t) : impl_(std::make_unique<impl>(t)) {}
-http_client::~http_client() { close_all(); }
+http_client::http_client(http_timeouts t) : impl_(std::make_unique<impl>(t)) {
+  std::lock_guard<std::mutex> lock(registry_mutex);
+  registry.insert(this);
+  if (all_cancelled) impl_->cancelled = true;
+}
+
+http_client::~http_client() {
+  {
+    std::lock_guard<std::mutex> lock(registry_mutex);
+    registry.erase(this);
+  }
+  close_all();
+}
+
+void http_client::cancel() {
+  impl_->cancelled = true;
+  impl_->ioc.stop(); // thread-safe; a run() under way returns
+}
+
+bool http_client::cancelled() const { return impl_->cancelled; }
+
+void http_client::cancel_all() {
+  std::lock_guard<std::mutex> lock(registry_mutex);
+  all_cancelled = true;
+  for (auto* c : registry) c->cancel();
+}
 
 void http_client::close_all() {
   for (auto& [k, s] : impl_->connections) {
@@ -161,6 +220,11 @@ http_client::result http_client::send(const http_endpoint& to, const http_reques
   // A kept-alive connection may have been closed by the server meanwhile; one fresh retry
   // is safe only if the stale one failed before anything could be processed.
   for (int round = 0; round < 2; ++round) {
+    if (impl_->cancelled) {
+      result r;
+      r.error = http_error{"cancelled: the process is stopping", true, false, true};
+      return r;
+    }
     auto it = impl_->connections.find(to.key());
     bool reused = it != impl_->connections.end();
     std::unique_ptr<beast::tcp_stream> stream;

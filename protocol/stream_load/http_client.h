@@ -26,6 +26,11 @@ struct http_request {
   std::vector<std::pair<std::string, std::string>> headers;
   std::shared_ptr<const std::string> body; // may be null
   bool expect_continue = false;
+  // How long the whole exchange may wait for the server; http_timeouts::response when unset.
+  std::optional<std::chrono::milliseconds> response_deadline;
+  // Sending it twice does no harm (a GET, a label-less probe): a server that never answered
+  // may be skipped for the next one.
+  bool idempotent = false;
 };
 
 struct http_response {
@@ -43,12 +48,16 @@ struct http_error {
   std::string what;
   bool connect_failed = false; // nothing reached the server
   bool body_sent = false;
+  bool no_answer = false; // not one byte of a response came back (a silent or dead server)
 };
 
 struct http_timeouts {
   std::chrono::milliseconds connect{1000};
   std::chrono::milliseconds wait_for_continue{30000};
   std::chrono::milliseconds response{660000}; // the load itself (timeout header 600 s + margin)
+  // Requests the FE answers from its metadata (the interface probe, begin, rollback, label
+  // states, error logs): a server silent this long is taken as dead.
+  std::chrono::milliseconds control{10000};
 };
 
 class http_client {
@@ -65,6 +74,12 @@ public:
   };
   result send(const http_endpoint& to, const http_request& req);
   void close_all();
+  // From any thread: the request under way, and every later one, fails at once with
+  // "cancelled". For a process that stops while a server holds a request.
+  void cancel();
+  bool cancelled() const;
+  // cancel() on every client of the process.
+  static void cancel_all();
 
 private:
   struct impl;

@@ -58,6 +58,7 @@ retry_decision retry_or_give_up(int attempt, const retry_settings& s, const std:
 } // namespace
 
 retry_decision decide(const attempt_outcome& o, int attempt, const retry_settings& s) {
+  if (o.cancelled) return {action::fail, {}, "abandoned at shutdown before StarRocks answered: " + o.transport_error.value_or("")};
   if (o.transport_error) {
     // A retry with the same label is safe even when the body may have landed: StarRocks
     // then answers Label Already Exists, which settles the outcome.

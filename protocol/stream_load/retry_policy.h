@@ -15,6 +15,9 @@ struct attempt_outcome {
   // whether the body was (partly) sent, i.e. whether the load's fate is unknown.
   std::optional<std::string> transport_error;
   bool body_may_have_landed = false;
+  // The process is stopping and abandoned the request (past task.shutdown.graceful.timeout.ms):
+  // never retried, and nothing it carried is committed.
+  bool cancelled = false;
   int http_status = 0;
   std::optional<load_response> response; // parsed BE/FE JSON, when there was one
   std::string raw_body;

@@ -17,6 +17,10 @@ client_settings client_settings_for(const conf::connector_config& c) {
     }
   }
   cs.timeouts.response = std::chrono::seconds(timeout_s + 60);
+  if (c.socket_timeout_ms > 0) {
+    cs.timeouts.response = std::chrono::milliseconds(c.socket_timeout_ms);
+    cs.timeouts.control = std::min(cs.timeouts.control, cs.timeouts.response);
+  }
   return cs;
 }
 
@@ -33,8 +37,21 @@ stream_load_client::fe_answer stream_load_client::send_via_fe(const std::string&
     hr.target = parsed->second;
     auto r = http_.send(parsed->first, hr);
     if (r.error && r.error->connect_failed) {
-      out.connect_errors += (out.connect_errors.empty() ? "" : "; ") + r.error->what;
+      out.connect_errors += (out.connect_errors.empty() ? "" : "; ") + settings_.fe_urls[idx] + ": " + r.error->what;
       continue;
+    }
+    if (r.error && r.error->no_answer) {
+      // A FE that took the connection and said nothing is skipped. Where the request could
+      // not have done anything yet (no body sent behind a 100-continue, a GET, a probe) the
+      // next FE gets it now; otherwise the caller's retry goes to the next FE.
+      const bool nothing_done = hr.idempotent || hr.method == "GET" || (hr.expect_continue && !r.error->body_sent);
+      out.connect_errors += (out.connect_errors.empty() ? "" : "; ") + settings_.fe_urls[idx] + ": " + r.error->what;
+      if (nothing_done && tried + 1 < n) continue;
+      fe_index_ = (idx + 1) % n;
+      out.result = std::move(r);
+      out.result.error->what = "FE " + settings_.fe_urls[idx] + ": " + out.result.error->what;
+      out.reached = true;
+      return out;
     }
     fe_index_ = idx;
     // Follow redirects (FE -> BE; a follower FE may first send us to the leader).
@@ -47,6 +64,7 @@ stream_load_client::fe_answer stream_load_client::send_via_fe(const std::string&
       }
       hr.target = target->second;
       r = http_.send(target->first, hr);
+      if (r.error) r.error->what = "BE " + target->first.key() + " (the FE's redirect): " + r.error->what;
     }
     out.result = std::move(r);
     out.reached = true;
@@ -68,6 +86,9 @@ attempt_outcome stream_load_client::call(txn_op op, const load_request& req) {
   http_request hr;
   hr.method = op == txn_op::load ? "PUT" : "POST";
   hr.headers = {{"label", req.label}, {"db", req.database}, {"table", req.table}};
+  // Begin and rollback are FE bookkeeping; load, prepare and commit do work bounded by the
+  // transaction's timeout, so they keep the load's deadline.
+  if (op == txn_op::begin || op == txn_op::rollback) hr.response_deadline = settings_.timeouts.control;
   if (op == txn_op::load) {
     hr.expect_continue = true;
     hr.body = req.body;
@@ -84,6 +105,8 @@ interface_probe stream_load_client::probe_transaction_interface(const std::strin
   http_request hr;
   hr.method = "POST";
   hr.headers = {{"db", database}};
+  hr.response_deadline = settings_.timeouts.control;
+  hr.idempotent = true; // a begin without a label begins nothing
   return judge_interface_probe(send_load("/api/transaction/begin", hr));
 }
 
@@ -96,6 +119,7 @@ attempt_outcome stream_load_client::send_load(const std::string& path, http_requ
   attempt_outcome out;
   hr.headers.emplace_back("Authorization", auth_);
   auto a = send_via_fe(path, hr);
+  out.cancelled = http_.cancelled();
   if (!a.reached) {
     out.transport_error = "None of the hosts in starrocks.http.url could be connected: " + a.connect_errors;
     return out;
@@ -119,6 +143,7 @@ attempt_outcome stream_load_client::send_load(const std::string& path, http_requ
 label_state stream_load_client::load_state(const std::string& database, const std::string& label, std::string& error) {
   http_request hr;
   hr.method = "GET";
+  hr.response_deadline = settings_.timeouts.control;
   hr.headers.emplace_back("Authorization", auth_);
   auto a = send_via_fe("/api/" + database + "/get_load_state?label=" + label, hr);
   if (!a.reached) {
@@ -146,6 +171,7 @@ std::string stream_load_client::fetch_error_log(const std::string& url, size_t l
   if (!parsed) return {};
   http_request hr;
   hr.method = "GET";
+  hr.response_deadline = settings_.timeouts.control;
   hr.target = parsed->second;
   hr.headers.emplace_back("Authorization", auth_);
   auto r = http_.send(parsed->first, hr);

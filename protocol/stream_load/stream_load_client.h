@@ -38,6 +38,8 @@ public:
   label_state load_state(const std::string& database, const std::string& label, std::string& error);
   // The rejected rows StarRocks explains at ErrorURL, first `limit` bytes.
   std::string fetch_error_log(const std::string& url, size_t limit = 3000);
+  // From any thread: abandons the request under way and every later one (see http_client).
+  void cancel() { http_.cancel(); }
   // The FE that answered last (for logs).
   const std::string& current_fe() const { return settings_.fe_urls[fe_index_]; }
 

@@ -47,6 +47,8 @@ interface_probe judge_interface_probe(const attempt_outcome& o) {
 }
 
 txn_decision decide_txn(txn_op op, const attempt_outcome& o, int attempt, const retry_settings& s) {
+  if (o.cancelled)
+    return {txn_step::fail, {}, "abandoned at shutdown before StarRocks answered: " + o.transport_error.value_or("")};
   if (o.transport_error) {
     std::string why = "transport error: " + *o.transport_error;
     if (!o.body_may_have_landed && op != txn_op::load) return again(txn_step::retry, attempt, s, why);

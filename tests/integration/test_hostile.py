@@ -3,7 +3,10 @@ crash nor hang starpipe, nor load rows where they do not belong. Each test fails
 before its fix."""
 import json
 import os
+import signal
+import socket
 import subprocess
+import threading
 import time
 
 from harness import BIN, Kafka, StarRocks, Starpipe, _procs, check, run_tests, wait_until
@@ -95,6 +98,89 @@ def test_topics_regex_is_a_full_match():
         sr.stop()
 
 
+class SilentServer:
+    """Takes TCP connections on 127.0.0.1 and never answers: a hung FE or BE."""
+
+    def __init__(self):
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(64)
+        self.port = self.sock.getsockname()[1]
+        self.held = []
+        self.accepting = True
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self):
+        while self.accepting:
+            try:
+                conn, _ = self.sock.accept()
+                self.held.append(conn)
+            except OSError:
+                return
+
+    def close(self):
+        self.accepting = False
+        self.sock.close()
+        for c in self.held:
+            c.close()
+
+
+def test_silent_fe_is_skipped_and_never_blocks_shutdown():
+    """A FE that takes the connection and never answers: the writer moves on to the next FE of
+    starrocks.http.url in bounded time, and SIGTERM with a request stuck on it exits 0 within
+    task.shutdown.graceful.timeout.ms plus a small margin, committing nothing it did not load."""
+    silent = SilentServer()
+    try:
+        for version in ("AUTO", "V1"):
+            kafka = Kafka({"t": 1})
+            sr = StarRocks(SQL)
+            kafka.produce("t", [good_row(i, False) for i in range(3)], partition=0)
+            # V1 waits sink.wait-for-continue.timeout-ms for the FE's 100 Continue (its documented key).
+            sp = Starpipe(kafka, sr, [{"name": "c", "topics": "t", "starrocks.database.name": "d",
+                                       "sink.version": version, "sink.wait-for-continue.timeout-ms": "3000"}])
+            with open(sp.files[0]) as f:
+                text = f.read()
+            with open(sp.files[0], "w") as f:
+                f.write(text.replace(f"starrocks.http.url=127.0.0.1:{sr.fe_port}",
+                                     f"starrocks.http.url=127.0.0.1:{silent.port},127.0.0.1:{sr.fe_port}"))
+            start = time.time()
+            sp.start()
+            wait_until(lambda: len(sr.rows("d", "t")) == 3, 60, f"{version}: the rows through the second FE")
+            took = time.time() - start
+            # The probe (AUTO) gives up on a silent FE after 10 s, a V1 load after the 100-continue wait.
+            print(f"{version}: first rows through the second FE after {took:.1f}s", flush=True)
+            check(took < (20 if version == "AUTO" else 12), f"{version}: failing over took {took:.1f}s")
+            check(sp.stop(30) == 0, "exit 0")
+            kafka.stop()
+            sr.stop()
+
+        # Only the silent FE: SIGTERM while a request hangs on it.
+        kafka = Kafka({"t": 1})
+        sr = StarRocks(SQL)
+        kafka.produce("t", [good_row(i, False) for i in range(3)], partition=0)
+        sp = Starpipe(kafka, sr, [{"name": "c", "topics": "t", "starrocks.database.name": "d"}],
+                      worker_extra="task.shutdown.graceful.timeout.ms=3000\n")
+        with open(sp.files[0]) as f:
+            text = f.read()
+        with open(sp.files[0], "w") as f:
+            f.write(text.replace(f"starrocks.http.url=127.0.0.1:{sr.fe_port}", f"starrocks.http.url=127.0.0.1:{silent.port}"))
+        before = len(silent.held)
+        sp.start()
+        wait_until(lambda: len(silent.held) > before, 30, "a request to the silent FE")
+        time.sleep(1)
+        start = time.time()
+        sp.proc.send_signal(signal.SIGTERM)
+        rc = sp.proc.wait(30)
+        took = time.time() - start
+        check(rc == 0, f"exit code {rc}:\n" + sp.logs()[-2000:])
+        print(f"SIGTERM with a request hanging: exit {rc} after {took:.1f}s", flush=True)
+        check(took < 3 + 5 + 2, f"SIGTERM took {took:.1f}s with graceful timeout 3 s")
+        committed = kafka.committed("connect-c", "t", 1)[0]
+        check(committed is None or committed == 0, f"committed {committed} though nothing was loaded")
+    finally:
+        silent.close()
+
+
 def run_starpipe(args, env=None, timeout=20):
     out = subprocess.run([BIN["starpipe"], *args], capture_output=True, text=True, errors="replace", timeout=timeout,
                          env={**os.environ, **(env or {})})
@@ -151,4 +237,4 @@ def test_wrong_files_names_and_options_are_refused():
 
 if __name__ == "__main__":
     run_tests([test_deeply_nested_record_fails_the_task_not_the_process, test_topics_regex_is_a_full_match,
-               test_wrong_files_names_and_options_are_refused])
+               test_wrong_files_names_and_options_are_refused, test_silent_fe_is_skipped_and_never_blocks_shutdown])

@@ -335,3 +335,68 @@ TEST_CASE("stream load client: fails over to the next FE when one is down") {
   REQUIRE(failed.transport_error);
   CHECK(failed.transport_error->find("None of the hosts in starrocks.http.url could be connected") != std::string::npos);
 }
+
+// A FE that takes connections and never answers (a listening socket nobody accepts on: the
+// kernel completes the handshake) is skipped within the deadlines, never waited on forever.
+TEST_CASE("stream load client: a silent FE is skipped for the next one, and a stop cancels a hung request") {
+  asio::io_context ioc;
+  tcp::acceptor silent(ioc, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0));
+  silent.listen(16);
+  const std::string silent_url = "http://127.0.0.1:" + std::to_string(silent.local_endpoint().port());
+  scripted_server be([](const seen_request&) { return reply{true, 200, result_json("Success"), {}, false, false}; });
+  scripted_server* bep = &be;
+  scripted_server fe(fe_redirecting_to(bep));
+  auto s = settings_for({silent_url, fe.url()});
+  s.timeouts.control = std::chrono::milliseconds(300);
+  s.timeouts.wait_for_continue = std::chrono::milliseconds(300);
+  s.timeouts.response = std::chrono::milliseconds(60000);
+  using clock = std::chrono::steady_clock;
+  {
+    stream_load_client client(s);
+    auto t0 = clock::now();
+    auto out = client.attempt(make_request()); // no 100 Continue from the silent FE: the next FE, same attempt
+    REQUIRE_MESSAGE(out.response, out.transport_error.value_or(""));
+    CHECK(out.response->status == "Success");
+    CHECK(clock::now() - t0 < std::chrono::seconds(5));
+    CHECK(client.current_fe() == fe.url());
+  }
+  {
+    stream_load_client client(s);
+    auto t0 = clock::now();
+    std::string error;
+    auto st = client.load_state("db", "l1", error); // a GET: the next FE too
+    CHECK(st.state == "VISIBLE");
+    CHECK(clock::now() - t0 < std::chrono::seconds(5));
+  }
+  {
+    // A begin is not re-sent by the client itself, but its retry goes to the next FE.
+    stream_load_client client(settings_for({silent_url, fe.url()}));
+    auto only = settings_for({silent_url});
+    only.timeouts.control = std::chrono::milliseconds(300);
+    stream_load_client lone(only);
+    load_request req = make_request();
+    auto out = lone.call(txn_op::begin, req);
+    REQUIRE(out.transport_error);
+    CHECK_MESSAGE(out.transport_error->find("no answer within 300 ms") != std::string::npos, *out.transport_error);
+    CHECK(out.transport_error->find(silent_url) != std::string::npos);
+  }
+  {
+    // A load whose body went out and whose answer never comes waits the load's deadline
+    // (60 s here) unless the process stops: cancel() ends it at once, and it is final.
+    auto only = settings_for({silent_url});
+    only.timeouts.wait_for_continue = std::chrono::milliseconds(60000);
+    only.timeouts.response = std::chrono::milliseconds(60000);
+    stream_load_client client(only);
+    auto t0 = clock::now();
+    std::thread stopper([&client] {
+      std::this_thread::sleep_for(std::chrono::milliseconds(200));
+      client.cancel(); // what http_client::cancel_all() does to every client at shutdown
+    });
+    auto out = client.attempt(make_request());
+    stopper.join();
+    CHECK(clock::now() - t0 < std::chrono::seconds(5));
+    CHECK(out.cancelled);
+    CHECK(decide(out, 1, retry_settings{}).what == retry_decision::action::fail);
+    CHECK(decide_txn(txn_op::load, out, 1, retry_settings{}).what == txn_step::fail);
+  }
+}
