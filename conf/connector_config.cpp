@@ -369,4 +369,20 @@ std::map<std::string, std::string> group_consumer_settings(const connector_confi
   return settings;
 }
 
+std::map<std::string, std::string> task_consumer_settings(const connector_config& c, const worker_config& worker,
+                                                          int task, std::map<std::string, std::string> defaults) {
+  auto settings = group_consumer_settings(c, worker, std::move(defaults));
+  const std::string member = "-" + c.name + "-" + std::to_string(task);
+  auto given = settings.find("group.instance.id");
+  if (given != settings.end()) {
+    // consumer.group.instance.id (or consumer.override.*) names the worker; each task needs
+    // its own id, or the tasks would fence each other. Empty turns static membership off.
+    if (given->second.empty()) settings.erase(given);
+    else given->second += member;
+  } else if (worker.static_membership && !worker.member_identity.empty()) {
+    settings["group.instance.id"] = "starpipe-" + worker.member_identity + member;
+  }
+  return settings;
+}
+
 } // namespace starpipe::conf

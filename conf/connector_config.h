@@ -77,6 +77,9 @@ connector_config parse_connector_config(const properties& p, const worker_config
 // The librdkafka settings of a client in the connector's consumer group, as Kafka Connect
 // layers them: `defaults`, then the worker's consumer.*, then consumer.override.*; the group,
 // and auto-commit off (offsets are committed after the load), always.
+// A task's consumer: the group settings plus its static membership (group.instance.id).
+std::map<std::string, std::string> task_consumer_settings(const connector_config& c, const worker_config& worker,
+                                                          int task, std::map<std::string, std::string> defaults);
 std::map<std::string, std::string> group_consumer_settings(const connector_config& c, const worker_config& worker,
                                                            std::map<std::string, std::string> defaults);
 

@@ -1,5 +1,9 @@
 #include "conf/worker_config.h"
 
+#include <unistd.h>
+
+#include <cstdio>
+
 #include "conf/config_providers.h"
 
 #include <librdkafka/rdkafka.h>
@@ -162,7 +166,13 @@ worker_config parse_worker_config(const properties& p, worker_mode mode) {
     std::string host = read_string(p, "rest.advertised.host.name", w.rest_host == "0.0.0.0" ? "127.0.0.1" : w.rest_host);
     int64_t port = read_long(p, "rest.advertised.port", w.rest_port, 0, 65535, errs);
     w.worker_id = host + ":" + std::to_string(port);
+    char hostname[256] = {};
+    if (gethostname(hostname, sizeof hostname - 1) != 0) std::snprintf(hostname, sizeof hostname, "localhost");
+    w.member_identity = std::string(hostname) + ":" + std::to_string(w.rest_port);
   }
+  // A distributed worker hands its partitions over when it stops; a static member never
+  // leaves its group, so there it is off unless the worker file sets consumer.group.instance.id.
+  w.static_membership = mode == worker_mode::standalone;
   if (auto file = p.get("rest.basic.auth.file"); file && !file->empty()) {
     try {
       auto users = load_properties_file(read_string(p, "rest.basic.auth.file", ""));

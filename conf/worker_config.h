@@ -44,6 +44,11 @@ struct worker_config {
     std::string key;               // PEM text (ssl.keystore.key)
   } rest_tls_settings;
   std::string worker_id;               // rest.advertised.host.name:port, or the listener's
+  // Standalone: each task is a static group member (KIP-345), so a restarted process gets
+  // its partitions back at once instead of after the dead member's session timeout. The
+  // identity is this host and REST port (no two live processes share it), connector, task.
+  bool static_membership = false;
+  std::string member_identity;        // <hostname>:<rest port>
   // rest.basic.auth.file: user=password lines (as Kafka Connect's PropertyFileLoginModule
   // reads); when set, every REST request needs HTTP Basic auth.
   std::map<std::string, std::string> rest_users;

@@ -307,6 +307,11 @@ std::string create_consumer(self_ptr self) {
       {"enable.auto.offset.store", "false"},
       {"auto.offset.reset", "earliest"},
       {"enable.partition.eof", "false"},
+      // Kafka's defaults before 3.0: a crashed worker's partitions move after 10 s, not 45 s
+      // (librdkafka heartbeats from its own thread, so a busy task is not taken for dead).
+      // A real broker hands a restarted static member its partitions at once.
+      {"session.timeout.ms", "10000"},
+      {"heartbeat.interval.ms", "3000"},
       // librdkafka's prefetch queue and its fetch responses (kept alive while any record in
       // them is) are part of the memory budget: each gets an eighth of this consumer's share.
       {"queued.max.messages.kbytes",
@@ -314,7 +319,7 @@ std::string create_consumer(self_ptr self) {
       {"fetch.max.bytes", std::to_string(std::max<int64_t>(1 << 20, std::min<int64_t>(52428800, st.settings.budget_bytes / 8)))},
   };
   std::string error;
-  st.rk = new_kafka_client(RD_KAFKA_CONSUMER, conf::group_consumer_settings(c, *st.settings.worker, defaults), error,
+  st.rk = new_kafka_client(RD_KAFKA_CONSUMER, conf::task_consumer_settings(c, *st.settings.worker, st.settings.index, defaults), error,
                            [self](rd_kafka_conf_t* conf) {
                              rd_kafka_conf_set_opaque(conf, self);
                              rd_kafka_conf_set_rebalance_cb(conf, on_rebalance);

@@ -181,6 +181,35 @@ def test_silent_fe_is_skipped_and_never_blocks_shutdown():
         silent.close()
 
 
+def test_restart_after_sigkill_resumes_within_seconds():
+    """A SIGKILLed standalone worker that restarts loads again within seconds, not after the
+    dead member's 45 s session timeout. On a real broker static membership (group.instance.id)
+    gives the partitions back at once; librdkafka's mock ignores group.instance.id, so here the
+    bound is starpipe's default session timeout of 10 s."""
+    kafka = Kafka({"t": 4})
+    sr = StarRocks(SQL)
+    # The worker keys of a plain connect-standalone.properties: starpipe's default session timeout.
+    sp = Starpipe(kafka, sr, [{"name": "c", "topics": "t", "starrocks.database.name": "d", "tasks.max": "2"}])
+    with open(sp.worker) as f:
+        text = f.read()
+    with open(sp.worker, "w") as f:
+        f.write(text.replace("consumer.session.timeout.ms=6000\n", "").replace("consumer.heartbeat.interval.ms=1000\n", ""))
+    sp.start()
+    for p in range(4):
+        kafka.produce("t", [json.dumps({"id": p, "note": "before"})], partition=p)
+    wait_until(lambda: len(sr.rows("d", "t")) == 4, 60, "the first rows")
+    sp.kill()
+    start = time.time()
+    sp.start()
+    for p in range(4):
+        kafka.produce("t", [json.dumps({"id": 10 + p, "note": "after"})], partition=p)
+    wait_until(lambda: len(sr.rows("d", "t")) == 8, 60, "the rows after the restart")
+    took = time.time() - start
+    print(f"first rows after a SIGKILL and restart: {took:.1f}s", flush=True)
+    check(took <= 12, f"the restarted worker took {took:.1f}s to load new rows")
+    check(sp.stop() == 0, "exit 0")
+
+
 def run_starpipe(args, env=None, timeout=20):
     out = subprocess.run([BIN["starpipe"], *args], capture_output=True, text=True, errors="replace", timeout=timeout,
                          env={**os.environ, **(env or {})})
@@ -237,4 +266,5 @@ def test_wrong_files_names_and_options_are_refused():
 
 if __name__ == "__main__":
     run_tests([test_deeply_nested_record_fails_the_task_not_the_process, test_topics_regex_is_a_full_match,
-               test_wrong_files_names_and_options_are_refused, test_silent_fe_is_skipped_and_never_blocks_shutdown])
+               test_wrong_files_names_and_options_are_refused, test_silent_fe_is_skipped_and_never_blocks_shutdown,
+               test_restart_after_sigkill_resumes_within_seconds])

@@ -329,3 +329,26 @@ TEST_CASE("config: a source connector's file gets one error that says what it is
   CHECK_MESSAGE(e.find("is a source connector") != std::string::npos, e);
   CHECK(std::count(e.begin(), e.end(), '\n') == 0); // one line, not a sink's missing keys
 }
+
+TEST_CASE("config: each standalone task is a static group member with its own id; consumer.* overrides it") {
+  auto c = parse("tasks.max=2\n");
+  worker_config standalone = parse_worker_config(parse_properties("bootstrap.servers=k:9092\nlisteners=http://127.0.0.1:8099\n", "w"));
+  auto t0 = task_consumer_settings(c, standalone, 0, {});
+  auto t1 = task_consumer_settings(c, standalone, 1, {});
+  REQUIRE(t0.count("group.instance.id"));
+  CHECK(t0["group.instance.id"] != t1["group.instance.id"]);
+  CHECK(t0["group.instance.id"].find(":8099-sr-0") != std::string::npos);
+  CHECK(t0["group.id"] == "connect-sr");
+  // Distributed workers hand partitions over on a stop, which a static member never does.
+  worker_config distributed = parse_worker_config(
+      parse_properties("bootstrap.servers=k:9092\ngroup.id=g\nconfig.storage.topic=c\noffset.storage.topic=o\n"
+                       "status.storage.topic=s\n", "w"),
+      worker_mode::distributed);
+  CHECK_FALSE(task_consumer_settings(c, distributed, 0, {}).count("group.instance.id"));
+  // The worker names itself: every task still gets its own id.
+  worker_config named = parse_worker_config(parse_properties("bootstrap.servers=k:9092\nconsumer.group.instance.id=w7\n", "w"));
+  CHECK(task_consumer_settings(c, named, 1, {})["group.instance.id"] == "w7-sr-1");
+  // Empty: off.
+  worker_config off = parse_worker_config(parse_properties("bootstrap.servers=k:9092\nconsumer.group.instance.id=\n", "w"));
+  CHECK_FALSE(task_consumer_settings(c, off, 0, {}).count("group.instance.id"));
+}
