@@ -1,15 +1,18 @@
 """Hostile input and faults (issue 11): records, names, files and servers that must neither
 crash nor hang starpipe, nor load rows where they do not belong. Each test fails on the code
 before its fix."""
+import http.client
 import json
 import os
+import resource
 import signal
 import socket
 import subprocess
 import threading
 import time
+import urllib.request
 
-from harness import BIN, Kafka, StarRocks, Starpipe, _procs, check, run_tests, wait_until
+from harness import BIN, Kafka, StarRocks, Starpipe, Worker, _procs, check, run_tests, wait_until
 
 SQL = """
 CREATE DATABASE d;
@@ -210,6 +213,114 @@ def test_restart_after_sigkill_resumes_within_seconds():
     check(sp.stop() == 0, "exit 0")
 
 
+def timed_get(port, path="/"):
+    start = time.time()
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=10) as r:
+        r.read()
+        return r.status, time.time() - start
+
+
+def test_rest_port_cannot_be_exhausted():
+    """A flood of idle connections under a lowered `ulimit -n`, then malformed requests:
+    GET / keeps answering within a second, loads go on, and each malformed request gets a
+    status instead of a closed socket."""
+    kafka = Kafka({"t": 1})
+    sr = StarRocks(SQL)
+    sp = Starpipe(kafka, sr, [{"name": "c", "topics": "t", "starrocks.database.name": "d"}])
+    sp.log = open(sp.log_path, "a")
+    sp.proc = subprocess.Popen([BIN["starpipe"], "standalone", sp.worker, *sp.files], stdout=sp.log,
+                               stderr=subprocess.STDOUT,
+                               preexec_fn=lambda: resource.setrlimit(resource.RLIMIT_NOFILE, (256, 256)))
+    _procs.append(sp.proc)
+    wait_until(lambda: task_state(sp) and task_state(sp)["state"] == "RUNNING", 30, "the connector to run")
+    flood = []
+    try:
+        for _ in range(600):  # more than the process has descriptors
+            try:
+                flood.append(socket.create_connection(("127.0.0.1", sp.rest_port), timeout=2))
+            except OSError:
+                break
+        worst = 0.0
+        for i in range(20):
+            status, took = timed_get(sp.rest_port)
+            check(status == 200, f"GET / answered {status}")
+            worst = max(worst, took)
+            kafka.produce("t", [good_row(1000 + i, False)], partition=0)
+        print(f"{len(flood)} idle connections held; slowest GET / {worst:.2f}s", flush=True)
+        check(worst < 1.0, f"GET / took {worst:.2f}s under the flood")
+        wait_until(lambda: len(sr.rows("d", "t")) == 20, 30, "the rows produced during the flood")
+        check(task_state(sp)["state"] == "RUNNING", task_state(sp))
+    finally:
+        for c in flood:
+            c.close()
+    malformed = {
+        b"POST /connectors HTTP/1.1\r\nHost: x\r\nContent-Length: -5\r\n\r\n": b" 400 ",
+        b"POST /connectors HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\nContent-Length: 3\r\n\r\n{}": b" 400 ",
+        b"GET / HTTP/1.1\nHost: x\n\n": b" 400 ",
+        b"GET /\r\n\r\n": b" 400 ",
+        b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n": b" 400 ",
+        b"GET /" + b"a" * 10000 + b" HTTP/1.1\r\nHost: x\r\n\r\n": b" 414 ",
+        b"GET / HTTP/1.1\r\nHost: x\r\nX-A: " + b"b" * 40000 + b"\r\n\r\n": b" 431 ",
+    }
+    for request, expected in malformed.items():
+        with socket.create_connection(("127.0.0.1", sp.rest_port), timeout=5) as c:
+            c.sendall(request)
+            first = c.recv(200).split(b"\r\n")[0]
+        check(expected in first, f"{request[:40]!r}: answered {first!r}, expected {expected!r}")
+    check(sp.stop() == 0, "exit 0")
+
+
+def test_rest_writes_wait_for_start_up_and_never_hold_the_readers():
+    """Distributed mode: the guide's POST /connectors sent as soon as the listener answers is
+    held until the worker is ready (201, not 503); 60 concurrent writes never make GET / slow."""
+    kafka = Kafka({"orders": 1})
+    sr = StarRocks("CREATE DATABASE d; CREATE TABLE d.tab (id INT NOT NULL, v STRING) PRIMARY KEY(id);")
+    w = Worker(kafka)
+    cfg = {"connector.class": "com.starrocks.connector.kafka.StarRocksSinkConnector", "topics": "orders",
+           "starrocks.http.url": f"127.0.0.1:{sr.fe_port}", "starrocks.username": "root", "starrocks.password": "",
+           "starrocks.database.name": "d", "starrocks.topic2table.map": "orders:tab"}
+    w.start(wait=False)
+    # The POST goes out the moment the listener takes a connection, long before the worker
+    # has read its config topic and joined its group.
+    deadline = time.time() + 30
+    while True:
+        try:
+            conn = http.client.HTTPConnection("127.0.0.1", w.rest_port, timeout=120)
+            conn.connect()
+            break
+        except OSError:
+            check(time.time() < deadline, "the listener never opened")
+            time.sleep(0.005)
+    conn.request("POST", "/connectors", json.dumps({"name": "early", "config": cfg}),
+                 {"Content-Type": "application/json"})
+    answer = conn.getresponse()
+    body = answer.read().decode()
+    conn.close()
+    check(answer.status == 201, f"POST right after the listener opened: {answer.status} {body}")
+    kafka.produce("orders", ['{"id":1,"v":"a"}'])
+    wait_until(lambda: sr.rows("d", "tab") == [["1", "a"]], 60, "the early connector's row")
+
+    results = []
+
+    def put(i):
+        results.append(w.request("/connectors/early/config", "PUT", dict(cfg, **{"bufferflush.intervalms": str(1000 + i)}))[0])
+
+    threads = [threading.Thread(target=put, args=(i,)) for i in range(60)]
+    for t in threads:
+        t.start()
+    worst = 0.0
+    for _ in range(10):
+        status, took = timed_get(w.rest_port)
+        worst = max(worst, took)
+        time.sleep(0.05)
+    for t in threads:
+        t.join(120)
+    print(f"60 concurrent PUTs: answers {sorted(set(results))}; slowest GET / {worst:.2f}s", flush=True)
+    check(worst < 1.0, f"GET / took {worst:.2f}s while 60 writes were under way")
+    check(len(results) == 60 and all(c in (200, 201, 409) for c in results), f"writes answered {results}")
+    check(w.stop() == 0, "exit 0")
+
+
 def run_starpipe(args, env=None, timeout=20):
     out = subprocess.run([BIN["starpipe"], *args], capture_output=True, text=True, errors="replace", timeout=timeout,
                          env={**os.environ, **(env or {})})
@@ -267,4 +378,5 @@ def test_wrong_files_names_and_options_are_refused():
 if __name__ == "__main__":
     run_tests([test_deeply_nested_record_fails_the_task_not_the_process, test_topics_regex_is_a_full_match,
                test_wrong_files_names_and_options_are_refused, test_silent_fe_is_skipped_and_never_blocks_shutdown,
-               test_restart_after_sigkill_resumes_within_seconds])
+               test_restart_after_sigkill_resumes_within_seconds, test_rest_port_cannot_be_exhausted,
+               test_rest_writes_wait_for_start_up_and_never_hold_the_readers])
