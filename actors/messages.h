@@ -117,6 +117,8 @@ using slot_atom = caf::atom_constant<caf::atom("slot")>;
 using forget_atom = caf::atom_constant<caf::atom("forget")>;
 // sink.version=AUTO: does the FE have the transaction endpoints?
 using probe_atom = caf::atom_constant<caf::atom("probe")>;
+// writer -> supervisor: (retrying_atom, table, reason): StarRocks is unreachable, loads wait.
+using retrying_atom = caf::atom_constant<caf::atom("retrying")>;
 
 } // namespace starpipe
 

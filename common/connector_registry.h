@@ -29,6 +29,7 @@ struct connector_metrics {
   int64_t buffered_bytes = 0;
   int64_t last_load_latency_ms = 0;
   int64_t stalled = 0; // 1 while no load has succeeded for task.stall.timeout.ms with lag > 0
+  int64_t waiting_for_starrocks = 0; // 1 while a load retries because no FE takes a connection
   // Per task (one Kafka consumer each). The load counters above are the connector's on this
   // worker: its tasks share one Stream Load writer per table, so a load is no one task's.
   std::map<int, int64_t> task_lag;

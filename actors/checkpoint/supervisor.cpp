@@ -32,6 +32,7 @@ struct supervisor_state {
   std::set<std::string> topics_seen;
   clock::time_point last_progress = clock::now();
   bool stalled = false;
+  bool waiting_for_starrocks = false; // a writer retries an unreachable StarRocks
   // progress
   int64_t rows_total = 0, bytes_total = 0, loads_total = 0, filtered_total = 0;
   int64_t rows_at_last_report = 0;
@@ -180,6 +181,15 @@ void watch_for_stall(self_ptr self) {
 void progress_made(self_ptr self) {
   auto& st = self->state;
   st.last_progress = clock::now();
+  if (st.waiting_for_starrocks) {
+    st.waiting_for_starrocks = false;
+    LOG_INFO("supervisor", "connector " << st.settings.connector->name << ": StarRocks answers again");
+    publish(self, [&](pipelines::connector_view& v) {
+      v.metrics.waiting_for_starrocks = 0;
+      for (auto& t : v.tasks)
+        if (t.state == "RUNNING" && t.trace.rfind("Retrying: ", 0) == 0) t.trace.clear();
+    });
+  }
   if (!st.stalled) return;
   st.stalled = false;
   LOG_INFO("supervisor", "connector " << st.settings.connector->name << ": loading again, no longer stalled");
@@ -353,6 +363,19 @@ caf::behavior supervisor(caf::stateful_actor<supervisor_state>* self, supervisor
         fail_task(self, "loading table " + table + " failed: " + reason);
       },
       [self](failed_atom, const topic_partition&, int64_t, const std::string& reason) { fail_task(self, reason); },
+      // StarRocks is unreachable and a load waits for it: RUNNING, with the reason in the
+      // task trace and a gauge, until a load succeeds again.
+      [self](retrying_atom, const std::string& table, const std::string& reason) {
+        auto& st = self->state;
+        if (st.failed || st.stopping) return;
+        st.waiting_for_starrocks = true;
+        const std::string why = "Retrying: loading table " + table + ": " + reason;
+        publish(self, [&](pipelines::connector_view& v) {
+          v.metrics.waiting_for_starrocks = 1;
+          for (auto& t : v.tasks)
+            if (t.state == "RUNNING") t.trace = why;
+        });
+      },
       [self](failed_atom, const std::string& reason) { fail_task(self, reason); },
       [self](writer_atom, const std::string& table, int task) { return writer_for(self, table, task); },
       [self](prepare_atom, int task, const std::vector<topic_partition>& tps) { return prepare_task(self, task, tps); },

@@ -27,6 +27,7 @@ struct writer_state {
   stream_load::load_request request; // the load in flight (label fixed for all its retries)
   std::vector<piece_id> request_pieces;
   int attempt = 0;
+  int unreachable_streak = 0; // consecutive attempts no FE took a connection for
   int label_polls = 0;
   clock::time_point load_started;
 
@@ -159,14 +160,24 @@ void on_decision(self_ptr self, const retry_decision& d, const std::optional<str
       else
         check_label(self);
       return;
-    case retry_decision::action::retry:
+    case retry_decision::action::retry: {
+      // An unreachable StarRocks is waited for with growing (capped) pauses; it does not use
+      // up the attempts sink.maxretries allows for answers.
+      auto delay = d.delay;
+      if (d.waiting_for_starrocks) {
+        delay = stream_load::backoff_delay(++st.unreachable_streak, st.settings.retry);
+        self->send(st.supervisor, retrying_atom::value, st.settings.table, d.reason);
+      } else {
+        st.unreachable_streak = 0;
+      }
       LOG_WARN("writer", "load of table " << st.settings.table << " label " << st.request.label << " attempt "
                                           << st.attempt << " failed (" << d.reason << "); retrying in "
-                                          << d.delay.count() << " ms with the same label");
-      ++st.attempt;
+                                          << delay.count() << " ms with the same label");
+      if (!d.waiting_for_starrocks) ++st.attempt;
       self->become(st.backing_off);
-      self->delayed_send(self, d.delay, retry_atom::value);
+      self->delayed_send(self, delay, retry_atom::value);
       return;
+    }
     case retry_decision::action::fail:
       fail_writer(self, d.reason, resp);
       return;
@@ -262,6 +273,7 @@ void take_body(writer_state& st) {
   st.request_pieces = std::move(st.body_pieces);
   st.in_flight = true;
   st.attempt = 1;
+  st.unreachable_streak = 0;
   st.label_polls = 0;
   st.load_started = clock::now();
   st.policy->on_flushed();

@@ -493,6 +493,8 @@ std::string prometheus_metrics(const pipelines::connector_registry& registry) {
        &pipelines::connector_metrics::buffered_bytes},
       {"starpipe_load_latency_ms", "Duration of the last load", "gauge", &pipelines::connector_metrics::last_load_latency_ms},
       {"starpipe_stalled", "1 while no load succeeds and records wait in Kafka", "gauge", &pipelines::connector_metrics::stalled},
+      {"starpipe_waiting_for_starrocks", "1 while loads retry because no FE of starrocks.http.url takes a connection",
+       "gauge", &pipelines::connector_metrics::waiting_for_starrocks},
   };
   auto all = registry.all();
   for (const auto& m : metrics) {

@@ -59,6 +59,13 @@ retry_decision retry_or_give_up(int attempt, const retry_settings& s, const std:
 
 retry_decision decide(const attempt_outcome& o, int attempt, const retry_settings& s) {
   if (o.cancelled) return {action::fail, {}, "abandoned at shutdown before StarRocks answered: " + o.transport_error.value_or("")};
+  if (o.transport_error && o.unreachable) {
+    retry_decision d{action::retry, backoff_delay(attempt, s),
+                     "StarRocks unreachable: " + *o.transport_error +
+                         " (retrying until it answers; not counted against sink.maxretries)"};
+    d.waiting_for_starrocks = true;
+    return d;
+  }
   if (o.transport_error) {
     // A retry with the same label is safe even when the body may have landed: StarRocks
     // then answers Label Already Exists, which settles the outcome.

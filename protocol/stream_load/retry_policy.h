@@ -18,6 +18,10 @@ struct attempt_outcome {
   // The process is stopping and abandoned the request (past task.shutdown.graceful.timeout.ms):
   // never retried, and nothing it carried is committed.
   bool cancelled = false;
+  // No FE of starrocks.http.url took the connection: nothing reached StarRocks. Retried with
+  // capped backoff for as long as it lasts, not counted against sink.maxretries, so a
+  // StarRocks that is down when the task starts is waited for, not a permanent failure.
+  bool unreachable = false;
   int http_status = 0;
   std::optional<load_response> response; // parsed BE/FE JSON, when there was one
   std::string raw_body;
@@ -39,6 +43,7 @@ struct retry_decision {
   action what = action::fail;
   std::chrono::milliseconds delay{0};
   std::string reason;
+  bool waiting_for_starrocks = false; // a retry because StarRocks is unreachable (see attempt_outcome)
 };
 
 // attempt: 1 for the first try.

@@ -122,6 +122,7 @@ attempt_outcome stream_load_client::send_load(const std::string& path, http_requ
   out.cancelled = http_.cancelled();
   if (!a.reached) {
     out.transport_error = "None of the hosts in starrocks.http.url could be connected: " + a.connect_errors;
+    out.unreachable = !out.cancelled;
     return out;
   }
   if (a.bad_location) {

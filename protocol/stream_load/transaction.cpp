@@ -49,6 +49,9 @@ interface_probe judge_interface_probe(const attempt_outcome& o) {
 txn_decision decide_txn(txn_op op, const attempt_outcome& o, int attempt, const retry_settings& s) {
   if (o.cancelled)
     return {txn_step::fail, {}, "abandoned at shutdown before StarRocks answered: " + o.transport_error.value_or("")};
+  if (o.transport_error && o.unreachable) // nothing reached StarRocks: the same step again, for as long as it lasts
+    return {txn_step::retry, backoff_delay(attempt, s),
+            "StarRocks unreachable: " + *o.transport_error + " (retrying until it answers)"};
   if (o.transport_error) {
     std::string why = "transport error: " + *o.transport_error;
     if (!o.body_may_have_landed && op != txn_op::load) return again(txn_step::retry, attempt, s, why);
@@ -132,10 +135,17 @@ std::string next_step_text(const txn_decision& d) {
 // One operation until it is done or the decision is restart/fail.
 txn_decision run_op(transaction_api& api, txn_op op, const load_request& req, const retry_settings& s,
                     const sleeper& sleep, txn_result& out, const txn_observer& observe) {
+  int unreachable = 0; // consecutive calls no FE took: they wait, they do not use up attempts
   for (int attempt = 1;; ++attempt) {
     ++out.attempts;
     auto o = api.call(op, req);
     auto d = decide_txn(op, o, attempt, s);
+    if (o.unreachable && d.what == txn_step::retry) {
+      d.delay = backoff_delay(++unreachable, s);
+      --attempt;
+    } else {
+      unreachable = 0;
+    }
     std::string answer = d.reason;
     bool settled = false;
     while (d.what == txn_step::settle) {

@@ -148,8 +148,8 @@ def writer_slot(worker_id, task=None, token=""):
 
 
 class StarRocks:
-    def __init__(self, sql, user="root", password="", no_store=False, transaction_api=True):
-        self.fe_port, self.be_port = free_port(), free_port()
+    def __init__(self, sql, user="root", password="", no_store=False, transaction_api=True, fe_port=None):
+        self.fe_port, self.be_port = fe_port or free_port(), free_port()
         self.dir = tempfile.mkdtemp(prefix="sr-emu-")
         sql_file = os.path.join(self.dir, "schema.sql")
         with open(sql_file, "w") as f:

@@ -12,7 +12,7 @@ import threading
 import time
 import urllib.request
 
-from harness import BIN, Kafka, StarRocks, Starpipe, Worker, _procs, check, run_tests, wait_until
+from harness import BIN, Kafka, free_port, StarRocks, Starpipe, Worker, _procs, check, run_tests, wait_until
 
 SQL = """
 CREATE DATABASE d;
@@ -321,6 +321,35 @@ def test_rest_writes_wait_for_start_up_and_never_hold_the_readers():
     check(w.stop() == 0, "exit 0")
 
 
+def metric(sp, name):
+    code, text, _ = sp.request("/metrics")
+    for line in text.splitlines():
+        if line.startswith(name + "{"):
+            return int(line.rsplit(" ", 1)[1])
+    return None
+
+
+def test_starrocks_down_at_start_is_waited_for():
+    """With the default sink.maxretries=3 the task once FAILed 3.5 s after start and stayed so.
+    Now it stays RUNNING, says it is retrying and why, and loads once the FE comes up."""
+    kafka = Kafka({"t": 1})
+    fe_port = free_port()
+    sp = Starpipe(kafka, type("Down", (), {"fe_port": fe_port})(),
+                  [{"name": "c", "topics": "t", "starrocks.database.name": "d"}]).start()
+    kafka.produce("t", [good_row(i, False) for i in range(5)], partition=0)
+    st = wait_until(lambda: (s := task_state(sp)) and s.get("trace", "").startswith("Retrying") and s, 30,
+                    "the task to say it is retrying")
+    time.sleep(8)  # well past the old 3.5 s failure
+    st = task_state(sp)
+    check(st["state"] == "RUNNING" and "unreachable" in st["trace"], st)
+    check(metric(sp, "starpipe_waiting_for_starrocks") == 1, "gauge while StarRocks is down")
+    sr = StarRocks(SQL, fe_port=fe_port)
+    wait_until(lambda: len(sr.rows("d", "t")) == 5, 60, "the rows once the FE is up")
+    wait_until(lambda: metric(sp, "starpipe_waiting_for_starrocks") == 0, 10, "the gauge to clear")
+    check("trace" not in task_state(sp) or not task_state(sp)["trace"], task_state(sp))
+    check(sp.stop() == 0, "exit 0")
+
+
 def run_starpipe(args, env=None, timeout=20):
     out = subprocess.run([BIN["starpipe"], *args], capture_output=True, text=True, errors="replace", timeout=timeout,
                          env={**os.environ, **(env or {})})
@@ -379,4 +408,4 @@ if __name__ == "__main__":
     run_tests([test_deeply_nested_record_fails_the_task_not_the_process, test_topics_regex_is_a_full_match,
                test_wrong_files_names_and_options_are_refused, test_silent_fe_is_skipped_and_never_blocks_shutdown,
                test_restart_after_sigkill_resumes_within_seconds, test_rest_port_cannot_be_exhausted,
-               test_rest_writes_wait_for_start_up_and_never_hold_the_readers])
+               test_rest_writes_wait_for_start_up_and_never_hold_the_readers, test_starrocks_down_at_start_is_waited_for])

@@ -1,6 +1,7 @@
 #include <doctest/doctest.h>
 
 #include "protocol/stream_load/retry_policy.h"
+#include "protocol/stream_load/transaction.h"
 #include "tests/unit/load_outcomes.h"
 
 using namespace starpipe::stream_load;
@@ -71,4 +72,24 @@ TEST_CASE("retry policy: permanent failures stop at once with StarRocks' message
   attempt_outcome unauthorized;
   unauthorized.http_status = 401;
   CHECK(decide(unauthorized, 1, settings()).what == action::fail);
+}
+
+TEST_CASE("retry policy: a StarRocks no FE of which takes a connection is waited for, not given up on") {
+  attempt_outcome o;
+  o.transport_error = "None of the hosts in starrocks.http.url could be connected: refused";
+  o.unreachable = true;
+  for (int attempt : {1, 4, 50}) {
+    auto d = decide(o, attempt, settings());
+    CHECK(d.what == action::retry);
+    CHECK(d.waiting_for_starrocks);
+    CHECK(d.delay <= settings().max_backoff);
+    CHECK(d.reason.find("not counted against sink.maxretries") != std::string::npos);
+    CHECK(decide_txn(txn_op::begin, o, attempt, settings()).what == txn_step::retry);
+  }
+  // An answer, or a connection that failed after it was taken, still counts.
+  o.unreachable = false;
+  CHECK(decide(o, 4, settings()).what == action::fail);
+  o.cancelled = true; // the process is stopping: never retried
+  o.unreachable = false;
+  CHECK(decide(o, 1, settings()).what == action::fail);
 }
