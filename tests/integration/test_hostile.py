@@ -209,7 +209,7 @@ def test_restart_after_sigkill_resumes_within_seconds():
     wait_until(lambda: len(sr.rows("d", "t")) == 8, 60, "the rows after the restart")
     took = time.time() - start
     print(f"first rows after a SIGKILL and restart: {took:.1f}s", flush=True)
-    check(took <= 12, f"the restarted worker took {took:.1f}s to load new rows")
+    check(took <= 15, f"the restarted worker took {took:.1f}s to load new rows (45 s before)")
     check(sp.stop() == 0, "exit 0")
 
 

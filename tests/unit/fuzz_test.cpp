@@ -66,7 +66,11 @@ public:
     for (size_t i = 0, n = 1 + below(4); i < n && !s.empty(); ++i) {
       switch (below(5)) {
         case 0: s.erase(below(s.size()), 1 + below(8)); break;
-        case 1: s.insert(below(s.size()), 1, "{}[]\",:\\\x00\xff"[below(12)]); break;
+        case 1: {
+          static const std::string specials("{}[]\",:\\\x00\xff", 10);
+          s.insert(below(s.size()), 1, specials[below(specials.size())]);
+          break;
+        }
         case 2: s[below(s.size())] = static_cast<char>(below(256)); break;
         case 3: s = s.substr(0, below(s.size())); break;
         case 4: s.insert(below(s.size()), std::string(1 + below(2000), chance(50) ? '[' : '{')); break;
