@@ -1,5 +1,6 @@
 #include "actors/sinks/stream_load_writer.h"
 
+#include <deque>
 #include <set>
 
 #include "actors/messages.h"
@@ -22,6 +23,15 @@ struct writer_state {
   std::string body; // the next load's body, filling
   size_t body_rows = 0;
   std::vector<piece_id> body_pieces;
+  // At-least-once: bodies that reached the load size while a load was in flight, loaded in
+  // order. Each is reserved once at that size and never grows, so what the bodies hold stays
+  // what the memory budget counts (a body that kept growing overshot it by its reallocations).
+  struct sealed_body {
+    std::string body;
+    size_t rows = 0;
+    std::vector<piece_id> pieces;
+  };
+  std::deque<sealed_body> sealed;
 
   bool in_flight = false;
   stream_load::load_request request; // the load in flight (label fixed for all its retries)
@@ -79,6 +89,7 @@ void fail_writer(self_ptr self, const std::string& reason, const std::optional<s
                       st.request.label + ", " + std::to_string(st.request.rows) + " rows";
   st.failure = reason;
   std::vector<piece_id> pieces = st.request_pieces;
+  for (const auto& s : st.sealed) pieces.insert(pieces.end(), s.pieces.begin(), s.pieces.end());
   pieces.insert(pieces.end(), st.body_pieces.begin(), st.body_pieces.end());
   auto report = [self, where, reason, pieces](const std::string& error_log) {
     auto& st = self->state;
@@ -263,21 +274,35 @@ void send_attempt(self_ptr self) {
       });
 }
 
-// Moves the filling body into `request` under a new label.
-void take_body(writer_state& st) {
-  st.encoder->finish_body(st.body);
-  auto body = std::make_shared<const std::string>(std::move(st.body));
+// Starts `request` from a finished body under a new label.
+void start_request(writer_state& st, std::string body_text, size_t rows, std::vector<piece_id> pieces) {
+  auto body = std::make_shared<const std::string>(std::move(body_text));
   ++st.loads_started;
   auto label = stream_load::make_label(st.settings.label_prefix, st.settings.table, st.token, st.loads_started);
-  st.request = stream_load::build_load_request(*st.settings.connector, st.settings.table, label, body, st.body_rows);
-  st.request_pieces = std::move(st.body_pieces);
+  st.request = stream_load::build_load_request(*st.settings.connector, st.settings.table, label, body, rows);
+  st.request_pieces = std::move(pieces);
   st.in_flight = true;
   st.attempt = 1;
   st.unreachable_streak = 0;
   st.label_polls = 0;
   st.load_started = clock::now();
+}
+
+// Moves the filling body into `request` under a new label.
+void take_body(writer_state& st) {
+  st.encoder->finish_body(st.body);
+  start_request(st, std::move(st.body), st.body_rows, std::move(st.body_pieces));
   st.policy->on_flushed();
   st.policy->clear_request();
+  st.body = std::string();
+  start_new_body(st);
+}
+
+// The filling body, full, joins the queue; a new one starts.
+void seal_body(writer_state& st) {
+  st.encoder->finish_body(st.body);
+  st.sealed.push_back({std::move(st.body), st.body_rows, std::move(st.body_pieces)});
+  st.policy->on_flushed(); // it now counts what the new body holds
   st.body = std::string();
   start_new_body(st);
 }
@@ -285,6 +310,15 @@ void take_body(writer_state& st) {
 void maybe_start_load(self_ptr self) {
   auto& st = self->state;
   if (st.in_flight || !st.failure.empty() || st.settings.exactly_once) return;
+  if (!st.sealed.empty()) { // full bodies first, in the order they filled
+    auto next = std::move(st.sealed.front());
+    st.sealed.pop_front();
+    start_request(st, std::move(next.body), next.rows, std::move(next.pieces));
+    LOG_DEBUG("writer", "flush table " << st.settings.table << " (a full body waited)");
+    self->become(st.flushing);
+    with_interface(self, [self] { send_attempt(self); });
+    return;
+  }
   auto reason = st.policy->due(clock::now());
   if (reason == flush_reason::none) return;
   take_body(st);
@@ -348,6 +382,9 @@ caf::behavior stream_load_writer(caf::stateful_actor<writer_state>* self, writer
 
   auto on_fragment = [self](batch_atom, const row_fragment& f) {
     auto& st = self->state;
+    if (!st.settings.exactly_once && st.body_rows > 0 &&
+        static_cast<int64_t>(st.body.size() + f.data.size()) + 1 > st.settings.flush.max_batch_bytes)
+      seal_body(st);
     st.encoder->append_fragment(st.body, f.data);
     st.body_rows += f.rows;
     st.body_pieces.push_back({f.tp, f.seq});
@@ -369,7 +406,9 @@ caf::behavior stream_load_writer(caf::stateful_actor<writer_state>* self, writer
     uint64_t needed;
     if (st.body_rows > 0) {
       st.policy->request();
-      needed = st.loads_started + 1;
+      needed = st.loads_started + st.sealed.size() + 1;
+    } else if (!st.sealed.empty()) {
+      needed = st.loads_started + st.sealed.size();
     } else if (st.in_flight) {
       needed = st.loads_started;
     } else {

@@ -9,23 +9,30 @@ PARTITIONS = 32  # ~3 MB each: inside the mock broker's per-partition window
 ROWS = 100_000
 
 
-def test_consumption_pauses_on_spent_credit():
-    kafka = Kafka({"big": PARTITIONS})
+def run_with_budget(budget_mb, partitions, rows, slow_loads):
+    """~1 KB rows over `partitions`, StarRocks slow for its first loads; returns the peak RSS
+    (MB) and the processes, after every row was loaded."""
+    kafka = Kafka({"big": partitions})
     sr = StarRocks("CREATE DATABASE d; CREATE TABLE d.big (id BIGINT, pad STRING);", no_store=True)
     pad = "x" * 1000
-    per = ROWS // PARTITIONS
-    for p in range(PARTITIONS):
+    per = rows // partitions
+    for p in range(partitions):
         kafka.produce("big", ['{"id":%d,"pad":"%s"}' % (p * per + i, pad) for i in range(per)], partition=p)
-    sr.fault("slow", count=6, ms=1500)  # the first loads take 1.5 s each
+    sr.fault("slow", count=slow_loads, ms=1500)  # the first loads take 1.5 s each
     sp = Starpipe(kafka, sr, [{"name": "bp", "topics": "big", "starrocks.database.name": "d",
-                               "bufferflush.maxbytes": "67108864"}], log_level="debug").start()
+                               "bufferflush.maxbytes": str(budget_mb * 1024 * 1024)}], log_level="debug").start()
     peak = 0
     def done():
         nonlocal peak
         with open(f"/proc/{sp.proc.pid}/status") as f:
             peak = max(peak, int(re.search(r"VmHWM:\s+(\d+)", f.read()).group(1)) // 1024)
         return sr.stats()["rows"] >= per * PARTITIONS
-    wait_until(done, 180, "every row loaded")
+    wait_until(done, 240, "every row loaded")
+    return peak, kafka, sr, sp, per
+
+
+def test_consumption_pauses_on_spent_credit():
+    peak, kafka, sr, sp, per = run_with_budget(64, PARTITIONS, ROWS, 6)
     logs = sp.logs()
     check("out of credit: paused" in logs, "consumption paused when the budget was spent")
     check("credit back: resumed" in logs, "and resumed as loads finished")
@@ -35,5 +42,15 @@ def test_consumption_pauses_on_spent_credit():
     check(sum(kafka.committed("connect-bp", "big", PARTITIONS).values()) == per * PARTITIONS, "all committed")
 
 
+def test_a_large_budget_holds_too():
+    """bufferflush.maxbytes=256 MB with ~400 MB waiting and a slow StarRocks: the bound holds
+    at every size (once 339-402 MB, when a body grew past its quarter while a load was in
+    flight and std::string doubling overshot)."""
+    peak, kafka, sr, sp, per = run_with_budget(256, 128, 384_000, 8)
+    print(f"  peak RSS {peak} MB for ~384 MB of records and a 256 MB budget")
+    check(peak <= 256 + 64, f"peak RSS {peak} MB within bufferflush.maxbytes + 64 MB")
+    check(sp.stop() == 0, "exit 0")
+
+
 if __name__ == "__main__":
-    run_tests([test_consumption_pauses_on_spent_credit])
+    run_tests([test_consumption_pauses_on_spent_credit, test_a_large_budget_holds_too])

@@ -337,3 +337,34 @@ TEST_CASE("writer: exactly-once labels restart at 1 under the slot a rebalance g
   CHECK(second.labels[0].sequence == 2);
   CHECK(prepare().labels.empty()); // nothing new: nothing prepared
 }
+
+// While a load is in flight, rows keep coming; the next body never grows past the load size
+// (growing it overshot the memory budget by its reallocations): full bodies queue, in order.
+TEST_CASE("writer: rows arriving during a load fill bodies of at most the load size, loaded in order") {
+  fixture f(24); // a body of 24 bytes at most: two rows of 9 bytes, brackets and comma
+  attempt_outcome refused;
+  refused.transport_error = "connection refused";
+  f.rec.script = {refused, status("Success"), status("Success"), status("Success"), status("Success")};
+  f.send_rows(0, 0, "{\"id\":10}", 1);
+  f.request_flush(); // load 1 starts and is refused: it stays in flight, backing off
+  REQUIRE(f.rec.labels.size() == 1);
+  f.send_rows(0, 1, "{\"id\":11}", 1);
+  f.send_rows(0, 2, "{\"id\":12}", 1);
+  f.send_rows(0, 3, "{\"id\":13}", 1); // seals {11,12}
+  f.send_rows(0, 4, "{\"id\":14}", 1);
+  f.send_rows(0, 5, "{\"id\":15}", 1); // seals {13,14}
+  CHECK(f.rec.labels.size() == 1);     // one load at a time
+  f.request_flush();                   // everything, including the filling {15}
+  f.let_time_pass();                   // the retry of load 1, then the queue
+  for (int i = 0; i < 4 && f.rec.loaded.size() < 4; ++i) f.let_time_pass();
+  REQUIRE(f.rec.bodies.size() == 5); // load 1 twice (refused, then loaded), then three more
+  CHECK(f.rec.bodies[1] == "[{\"id\":10}]");
+  CHECK(f.rec.bodies[2] == "[{\"id\":11},{\"id\":12}]");
+  CHECK(f.rec.bodies[3] == "[{\"id\":13},{\"id\":14}]");
+  CHECK(f.rec.bodies[4] == "[{\"id\":15}]");
+  for (const auto& b : f.rec.bodies) CHECK(b.size() <= 24);
+  REQUIRE(f.rec.loaded.size() == 4);
+  CHECK(f.rec.loaded[1][0].seq == 1); // pieces acknowledged with their own body
+  CHECK(f.rec.loaded[3][0].seq == 5);
+  CHECK(f.rec.flush_answer == true);
+}
