@@ -1,5 +1,6 @@
 #include "conf/connector_config.h"
 
+#include "protocol/connect/json_scan.h"
 #include "protocol/kafka/topic_pattern.h"
 
 #include "conf/config_providers.h"
@@ -87,23 +88,12 @@ std::optional<std::string> connector_name_problem(const std::string& name) {
   // Kafka Connect's NonEmptyStringWithoutControlChars, plus well-formed UTF-8: the name is a
   // group id, a topic key and a JSON string in every REST answer.
   std::string controls;
-  size_t i = 0;
-  while (i < name.size()) {
-    const auto b = static_cast<unsigned char>(name[i]);
-    size_t len = b < 0x80 ? 1 : (b >> 5) == 0x6 ? 2 : (b >> 4) == 0xE ? 3 : (b >> 3) == 0x1E ? 4 : 0;
-    if (len == 0 || i + len > name.size())
-      return "is not valid UTF-8 (byte 0x" + to_hex(b) + " at " + std::to_string(i) + ")";
-    uint32_t cp = len == 1 ? b : b & (0x7F >> len);
-    for (size_t k = 1; k < len; ++k) {
-      const auto cb = static_cast<unsigned char>(name[i + k]);
-      if ((cb & 0xC0) != 0x80) return "is not valid UTF-8 (byte 0x" + to_hex(cb) + " at " + std::to_string(i + k) + ")";
-      cp = (cp << 6) | (cb & 0x3F);
-    }
-    const uint32_t least[] = {0, 0, 0x80, 0x800, 0x10000};
-    if (cp < least[len] || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
-      return "is not valid UTF-8 (byte 0x" + to_hex(b) + " at " + std::to_string(i) + ")";
+  for (size_t i = 0, len; i < name.size(); i += len) {
+    uint32_t cp = 0;
+    len = connect::utf8_sequence(name, i, cp);
+    if (len == 0)
+      return "is not valid UTF-8 (byte 0x" + to_hex(static_cast<unsigned char>(name[i])) + " at " + std::to_string(i) + ")";
     if (cp < 0x20 || (cp >= 0x7F && cp <= 0x9F)) controls += (controls.empty() ? "" : ", ") + std::to_string(cp);
-    i += len;
   }
   if (!controls.empty()) return "String may not contain control sequences but had the following ASCII chars: " + controls;
   return std::nullopt;

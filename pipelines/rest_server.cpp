@@ -191,12 +191,12 @@ private:
     if (ctx_.worker && !rest::authorized(std::string(req[http::field::authorization]), ctx_.worker->rest_users))
       return write(401, "{\"error_code\":401,\"message\":\"User cannot access the resource.\"}", "application/json",
                    keep, true);
-    if (r->method == "GET" || !ctx_.admin) return answer(*r, keep, handle_now(*r));
+    if (r->method == "GET" || !ctx_.admin) return answer(keep, handle_now(*r));
     // A write may wait for Kafka, or for the worker to finish starting: off the I/O threads.
     asio::post(workers_, [self = this->shared_from_this(), r, keep] {
       auto res = self->handle_when_ready(*r);
       asio::post(lowest(self->stream_).get_executor(),
-                 [self, keep, res = std::move(res), r]() mutable { self->answer(*r, keep, std::move(res)); });
+                 [self, keep, res = std::move(res)]() mutable { self->answer(keep, std::move(res)); });
     });
   }
 
@@ -221,7 +221,7 @@ private:
     return handle_now(r);
   }
 
-  void answer(const rest::request&, bool keep, rest::response res) {
+  void answer(bool keep, rest::response res) {
     write(res.status, res.body, res.content_type, keep, false, res.location);
   }
 

@@ -265,10 +265,15 @@ void on_error(rd_kafka_t*, int err, const char* reason, void* opaque) {
 }
 
 std::string subscribe(kafka_consumer_state& st, const std::set<std::string>& topics) {
-  auto* sub = rd_kafka_topic_partition_list_new(static_cast<int>(topics.size()));
-  for (const auto& t : topics) rd_kafka_topic_partition_list_add(sub, t.c_str(), RD_KAFKA_PARTITION_UA);
-  auto err = topics.empty() ? rd_kafka_unsubscribe(st.rk) : rd_kafka_subscribe(st.rk, sub);
-  rd_kafka_topic_partition_list_destroy(sub);
+  rd_kafka_resp_err_t err;
+  if (topics.empty()) {
+    err = rd_kafka_unsubscribe(st.rk);
+  } else {
+    auto* sub = rd_kafka_topic_partition_list_new(static_cast<int>(topics.size()));
+    for (const auto& t : topics) rd_kafka_topic_partition_list_add(sub, t.c_str(), RD_KAFKA_PARTITION_UA);
+    err = rd_kafka_subscribe(st.rk, sub);
+    rd_kafka_topic_partition_list_destroy(sub);
+  }
   if (err) return std::string("cannot subscribe: ") + rd_kafka_err2str(err);
   st.subscribed = topics;
   return {};

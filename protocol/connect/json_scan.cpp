@@ -74,25 +74,12 @@ private:
     return c <= '9' ? static_cast<unsigned>(c - '0') : static_cast<unsigned>((c | 0x20) - 'a' + 10);
   }
 
+  // A multi-byte sequence (the caller saw a byte >= 0x80).
   bool utf8() {
-    auto c = static_cast<unsigned char>(*p_);
-    size_t extra;
-    unsigned cp;
-    if (c >= 0xC2 && c <= 0xDF) extra = 1, cp = c & 0x1F;
-    else if (c >= 0xE0 && c <= 0xEF) extra = 2, cp = c & 0x0F;
-    else if (c >= 0xF0 && c <= 0xF4) extra = 3, cp = c & 0x07;
-    else return false;
-    if (static_cast<size_t>(end_ - p_) <= extra) return false;
-    for (size_t i = 1; i <= extra; ++i) {
-      auto cc = static_cast<unsigned char>(p_[i]);
-      if ((cc & 0xC0) != 0x80) return false;
-      cp = (cp << 6) | (cc & 0x3F);
-    }
-    // overlong forms, surrogates, beyond U+10FFFF
-    if ((extra == 2 && cp < 0x800) || (extra == 3 && (cp < 0x10000 || cp > 0x10FFFF)) ||
-        (cp >= 0xD800 && cp <= 0xDFFF))
-      return false;
-    p_ += extra + 1;
+    uint32_t cp;
+    const size_t n = utf8_sequence(std::string_view(p_, static_cast<size_t>(end_ - p_)), 0, cp);
+    if (n < 2) return false;
+    p_ += n;
     return true;
   }
 
@@ -198,6 +185,26 @@ private:
 } // namespace
 
 bool is_valid_json(std::string_view text, size_t max_depth) { return scanner(text, max_depth).document(); }
+
+size_t utf8_sequence(std::string_view s, size_t i, uint32_t& cp) {
+  const auto c = static_cast<unsigned char>(s[i]);
+  size_t extra;
+  if (c < 0x80) return cp = c, 1;
+  if (c >= 0xC2 && c <= 0xDF) extra = 1, cp = c & 0x1F;
+  else if (c >= 0xE0 && c <= 0xEF) extra = 2, cp = c & 0x0F;
+  else if (c >= 0xF0 && c <= 0xF4) extra = 3, cp = c & 0x07;
+  else return 0;
+  if (s.size() - i <= extra) return 0;
+  for (size_t k = 1; k <= extra; ++k) {
+    const auto cc = static_cast<unsigned char>(s[i + k]);
+    if ((cc & 0xC0) != 0x80) return 0;
+    cp = (cp << 6) | (cc & 0x3F);
+  }
+  // overlong forms, surrogates, beyond U+10FFFF
+  if ((extra == 2 && cp < 0x800) || (extra == 3 && (cp < 0x10000 || cp > 0x10FFFF)) || (cp >= 0xD800 && cp <= 0xDFFF))
+    return 0;
+  return extra + 1;
+}
 
 bool nested_deeper_than(std::string_view text, size_t max_depth) {
   size_t depth = 0;
