@@ -37,13 +37,28 @@ struct record_batch {
   int64_t bytes = 0; // payload bytes, charged against the consumer's credit
 };
 
-// Encoded rows of one source batch for one table.
+// Offsets of consecutive rows: `count` rows from offsets first, first + 1, ...
+struct offset_run {
+  int64_t first = 0;
+  uint32_t count = 0;
+};
+// Records the offset of the next row (runs stay few: a batch's rows are mostly consecutive).
+inline void add_row_offset(std::vector<offset_run>& runs, int64_t offset) {
+  if (!runs.empty() && runs.back().first + runs.back().count == offset && runs.back().count < UINT32_MAX)
+    ++runs.back().count;
+  else
+    runs.push_back({offset, 1});
+}
+
+// Encoded rows of one source batch for one table, with each row's source offset (so that a
+// row StarRocks rejects can be named and re-read for the dead-letter topic).
 struct row_fragment {
   topic_partition tp;
   uint64_t seq = 0;
   std::string table;
   std::string data;
   size_t rows = 0;
+  std::vector<offset_run> offsets;
 };
 
 // One source batch's piece that a load covered.
@@ -119,6 +134,8 @@ using forget_atom = caf::atom_constant<caf::atom("forget")>;
 using probe_atom = caf::atom_constant<caf::atom("probe")>;
 // writer -> supervisor: (retrying_atom, table, reason): StarRocks is unreachable, loads wait.
 using retrying_atom = caf::atom_constant<caf::atom("retrying")>;
+// writer -> dead-letter queue: rows StarRocks rejected, whose records go to the dead-letter topic.
+using rejected_atom = caf::atom_constant<caf::atom("rejected")>;
 
 } // namespace starpipe
 

@@ -23,6 +23,7 @@ struct supervisor_state {
   bool exactly_once = false;
   std::map<int, std::string> slots; // exactly-once: each task's current writer slot
   std::vector<caf::actor> consumers;
+  caf::actor dead_letters; // errors.deadletterqueue.topic.name under errors.tolerance=all
   std::map<int, int64_t> lag;
   bool failed = false;
   std::string failure;
@@ -128,6 +129,7 @@ caf::actor writer_for(self_ptr self, const std::string& table, int task) {
   ws.tick = st.settings.writer_tick;
   ws.load_interface = c.version; // exactly-once with V1 is refused by the configuration
   ws.exactly_once = st.exactly_once;
+  ws.dead_letters = st.dead_letters;
   if (st.exactly_once) ws.slot = st.slots[task]; // set by the task's consumer before any row is read
   auto w = sinks::spawn_stream_load_writer(self->system(), ws, caf::actor_cast<caf::actor>(self), executor);
   self->link_to(w);
@@ -276,11 +278,16 @@ caf::behavior supervisor(caf::stateful_actor<supervisor_state>* self, supervisor
   int64_t share = std::max<int64_t>(c.buffer_max_bytes / c.tasks_max, 1 << 20);
   caf::actor dead_letters;
   if (!c.dlq_topic.empty() && c.errors_tolerate_all) {
-    dead_letters = sinks::spawn_dead_letter_queue(
-        self->system(), sinks::dead_letter_settings{st.settings.worker->bootstrap_servers,
-                                                    st.settings.worker->producer_settings, c.dlq_topic,
-                                                    c.dlq_context_headers, c.name});
+    sinks::dead_letter_settings ds;
+    ds.bootstrap_servers = st.settings.worker->bootstrap_servers;
+    ds.producer_settings = st.settings.worker->producer_settings;
+    ds.consumer_settings = st.settings.worker->consumer_settings;
+    ds.topic = c.dlq_topic;
+    ds.context_headers = c.dlq_context_headers;
+    ds.connector = c.name;
+    dead_letters = sinks::spawn_dead_letter_queue(self->system(), ds);
     self->link_to(dead_letters);
+    st.dead_letters = dead_letters;
   }
   for (int i = 0; i < c.tasks_max; ++i) {
     sources::kafka_consumer_settings ks;

@@ -273,12 +273,17 @@ bool transaction_coordinator::decide(rd_kafka_t* rk, const prepared_checkpoint& 
   return false;
 }
 
-void transaction_coordinator::abandon(const std::string& why) {
-  for (const auto& l : undecided_) {
+void transaction_coordinator::roll_back(const std::vector<stream_load::prepared_label>& labels,
+                                        const std::string& why) {
+  for (const auto& l : labels) {
     auto r = stream_load::finish_transaction(client_, connector_->database, l.table, l.label, false, retry_, pause_for);
     LOG_INFO("exactly-once", id_ << " rolled back " << l.label << " (" << why << ")"
                                  << (r.ok ? "" : ": rollback not confirmed: " + r.failure));
   }
+}
+
+void transaction_coordinator::abandon(const std::string& why) {
+  roll_back(undecided_, why);
   undecided_.clear();
   decided_.clear();
 }

@@ -50,6 +50,8 @@ public:
 
   // Rolls back every prepared transaction not yet decided (the task failed or lost its partitions).
   void abandon(const std::string& why);
+  // Rolls back transactions a failed checkpoint prepared (no record names them).
+  void roll_back(const std::vector<stream_load::prepared_label>& labels, const std::string& why);
 
   bool idle() const { return undecided_.empty() && decided_.empty(); }
 

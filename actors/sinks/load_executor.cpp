@@ -20,6 +20,9 @@ caf::behavior load_executor(caf::event_based_actor* self, stream_load::client_se
         return st.state.empty() ? "ERROR: " + error : st.state;
       },
       [=](errlog_atom, const std::string& url) -> std::string { return client->fetch_error_log(url); },
+      [=](errlog_atom, const std::string& url, uint64_t limit) -> std::string {
+        return client->fetch_error_log(url, static_cast<size_t>(limit));
+      },
       [=](probe_atom, const std::string& database) -> stream_load::interface_probe {
         return client->probe_transaction_interface(database);
       },

@@ -4,8 +4,11 @@
 #include <set>
 
 #include "actors/messages.h"
+#include "actors/sinks/dead_letter_queue.h"
+#include "actors/sinks/row_origins.h"
 #include "common/log.h"
 #include "protocol/stream_load/label.h"
+#include "protocol/stream_load/rejected_rows.h"
 #include "protocol/stream_load/row_encoder.h"
 
 namespace starpipe::sinks {
@@ -23,6 +26,7 @@ struct writer_state {
   std::string body; // the next load's body, filling
   size_t body_rows = 0;
   std::vector<piece_id> body_pieces;
+  row_origins body_origins;
   // At-least-once: bodies that reached the load size while a load was in flight, loaded in
   // order. Each is reserved once at that size and never grows, so what the bodies hold stays
   // what the memory budget counts (a body that kept growing overshot it by its reallocations).
@@ -30,12 +34,14 @@ struct writer_state {
     std::string body;
     size_t rows = 0;
     std::vector<piece_id> pieces;
+    row_origins origins;
   };
   std::deque<sealed_body> sealed;
 
   bool in_flight = false;
   stream_load::load_request request; // the load in flight (label fixed for all its retries)
   std::vector<piece_id> request_pieces;
+  row_origins request_origins;
   int attempt = 0;
   int unreachable_streak = 0; // consecutive attempts no FE took a connection for
   int label_polls = 0;
@@ -48,6 +54,26 @@ struct writer_state {
   uint64_t next_sequence = 1; // transaction labels
   std::optional<bool> transactions; // the interface, once known (AUTO: after the FE answered)
   bool load_uses_transactions = false; // the interface of the load in flight, for all its retries
+
+  // A load refused for its rows, while its rejected rows are told apart: the rows, the
+  // search, and (exactly-once) the probes prepared so far.
+  struct rejection {
+    rejection(std::shared_ptr<const std::string> b, std::vector<stream_load::row_span> s, bool first_only,
+              std::string label, size_t n)
+        : body(std::move(b)), spans(std::move(s)), search(n, first_only), first_label(std::move(label)), rows(n) {}
+    std::shared_ptr<const std::string> body;
+    std::vector<stream_load::row_span> spans;
+    stream_load::rejection_search search;
+    std::string first_label;
+    std::string first_refusal; // StarRocks' answer to the whole load
+    size_t rows = 0;
+    uint64_t probe_labels = 0;
+    int64_t bytes_loaded = 0, filtered_within_ratio = 0;
+    std::vector<stream_load::prepared_label> prepared;
+  };
+  std::unique_ptr<rejection> rejecting;
+  // Exactly-once: the checkpoint's prepare waiting for its transaction(s).
+  std::optional<caf::typed_response_promise<prepared_checkpoint>> prepare_promise;
 
   caf::behavior idle, flushing, backing_off, failed;
   std::string failure;
@@ -65,6 +91,7 @@ void start_new_body(writer_state& st) {
   st.body.reserve(static_cast<size_t>(st.settings.flush.max_batch_bytes) + 4096);
   st.body_rows = 0;
   st.body_pieces.clear();
+  st.body_origins.clear();
 }
 
 void answer_waiters(writer_state& st, bool ok) {
@@ -81,7 +108,15 @@ void answer_waiters(writer_state& st, bool ok) {
 
 void send_attempt(self_ptr self);
 void maybe_start_load(self_ptr self);
-void send_prepare(self_ptr self, caf::typed_response_promise<prepared_checkpoint> rp);
+void send_prepare(self_ptr self);
+bool on_rows_refused(self_ptr self, const std::string& reason, const std::optional<stream_load::load_response>& resp);
+void probe_loaded(self_ptr self, const std::optional<stream_load::load_response>& resp);
+
+void deliver_prepared(writer_state& st, prepared_checkpoint p) {
+  if (!st.prepare_promise) return;
+  st.prepare_promise->deliver(std::move(p));
+  st.prepare_promise.reset();
+}
 
 void fail_writer(self_ptr self, const std::string& reason, const std::optional<stream_load::load_response>& resp) {
   auto& st = self->state;
@@ -100,7 +135,9 @@ void fail_writer(self_ptr self, const std::string& reason, const std::optional<s
   };
   self->become(st.failed);
   st.in_flight = false;
+  st.rejecting.reset();
   answer_waiters(st, false);
+  deliver_prepared(st, prepared_checkpoint{false, reason, {}, {}});
   if (resp && !resp->error_url.empty()) {
     LOG_ERROR("writer", "rejected rows of " << where << " are described at ErrorURL " << resp->error_url);
     self->request(st.executor, caf::infinite, errlog_atom::value, resp->error_url)
@@ -110,8 +147,23 @@ void fail_writer(self_ptr self, const std::string& reason, const std::optional<s
   }
 }
 
+// The load in flight is over: its pieces are acknowledged and the next load may start.
+void finish_load(self_ptr self, const load_stats& stats) {
+  auto& st = self->state;
+  self->send(st.supervisor, loaded_atom::value, st.request_pieces, stats);
+  st.in_flight = false;
+  st.request_pieces.clear();
+  st.request_origins.clear();
+  st.request.body.reset();
+  st.loads_done = st.loads_started;
+  answer_waiters(st, true);
+  self->become(st.idle);
+  maybe_start_load(self);
+}
+
 void complete_load(self_ptr self, const std::optional<stream_load::load_response>& resp, const std::string& how) {
   auto& st = self->state;
+  if (st.rejecting) return probe_loaded(self, resp);
   auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(clock::now() - st.load_started).count();
   load_stats stats{st.settings.table, static_cast<int64_t>(st.request.rows),
                    static_cast<int64_t>(st.request.body->size()), resp ? resp->filtered_rows : 0, ms};
@@ -131,14 +183,7 @@ void complete_load(self_ptr self, const std::optional<stream_load::load_response
                 [head, url = resp->error_url](caf::error&) { LOG_WARN("writer", head << "; reasons at " << url); });
     }
   }
-  self->send(st.supervisor, loaded_atom::value, st.request_pieces, stats);
-  st.in_flight = false;
-  st.request_pieces.clear();
-  st.request.body.reset();
-  st.loads_done = st.loads_started;
-  answer_waiters(st, true);
-  self->become(st.idle);
-  maybe_start_load(self);
+  finish_load(self, stats);
 }
 
 void on_decision(self_ptr self, const retry_decision& d, const std::optional<stream_load::load_response>& resp);
@@ -190,7 +235,7 @@ void on_decision(self_ptr self, const retry_decision& d, const std::optional<str
       return;
     }
     case retry_decision::action::fail:
-      fail_writer(self, d.reason, resp);
+      if (!on_rows_refused(self, d.reason, resp)) fail_writer(self, d.reason, resp);
       return;
   }
 }
@@ -256,14 +301,20 @@ void send_attempt(self_ptr self) {
   if (!st.failure.empty()) return;
   self->become(st.flushing);
   if (st.load_uses_transactions) { // retries happen inside, label by label
-    self->request(st.executor, caf::infinite, load_atom::value, make_job(st, true))
+    // Exactly-once loads only come here as probes of a refused prepare: they are prepared too.
+    self->request(st.executor, caf::infinite, load_atom::value, make_job(st, !st.settings.exactly_once))
         .then([self](const stream_load::txn_result& r) {
           auto& st = self->state;
           st.next_sequence = r.sequence + 1;
           st.request.label = r.label;
           st.attempt = r.attempts;
-          if (r.ok) complete_load(self, r.counters, "committed");
-          else fail_writer(self, r.failure, refusal_of(r));
+          if (r.ok) {
+            if (st.settings.exactly_once && st.rejecting)
+              st.rejecting->prepared.push_back({st.settings.table, r.label, st.settings.slot, r.sequence});
+            complete_load(self, r.counters, st.settings.exactly_once ? "prepared" : "committed");
+          } else if (!on_rows_refused(self, r.failure, refusal_of(r))) {
+            fail_writer(self, r.failure, refusal_of(r));
+          }
         });
     return;
   }
@@ -275,12 +326,14 @@ void send_attempt(self_ptr self) {
 }
 
 // Starts `request` from a finished body under a new label.
-void start_request(writer_state& st, std::string body_text, size_t rows, std::vector<piece_id> pieces) {
+void start_request(writer_state& st, std::string body_text, size_t rows, std::vector<piece_id> pieces,
+                   row_origins origins) {
   auto body = std::make_shared<const std::string>(std::move(body_text));
   ++st.loads_started;
   auto label = stream_load::make_label(st.settings.label_prefix, st.settings.table, st.token, st.loads_started);
   st.request = stream_load::build_load_request(*st.settings.connector, st.settings.table, label, body, rows);
   st.request_pieces = std::move(pieces);
+  st.request_origins = std::move(origins);
   st.in_flight = true;
   st.attempt = 1;
   st.unreachable_streak = 0;
@@ -291,7 +344,7 @@ void start_request(writer_state& st, std::string body_text, size_t rows, std::ve
 // Moves the filling body into `request` under a new label.
 void take_body(writer_state& st) {
   st.encoder->finish_body(st.body);
-  start_request(st, std::move(st.body), st.body_rows, std::move(st.body_pieces));
+  start_request(st, std::move(st.body), st.body_rows, std::move(st.body_pieces), std::move(st.body_origins));
   st.policy->on_flushed();
   st.policy->clear_request();
   st.body = std::string();
@@ -301,7 +354,7 @@ void take_body(writer_state& st) {
 // The filling body, full, joins the queue; a new one starts.
 void seal_body(writer_state& st) {
   st.encoder->finish_body(st.body);
-  st.sealed.push_back({std::move(st.body), st.body_rows, std::move(st.body_pieces)});
+  st.sealed.push_back({std::move(st.body), st.body_rows, std::move(st.body_pieces), std::move(st.body_origins)});
   st.policy->on_flushed(); // it now counts what the new body holds
   st.body = std::string();
   start_new_body(st);
@@ -313,7 +366,7 @@ void maybe_start_load(self_ptr self) {
   if (!st.sealed.empty()) { // full bodies first, in the order they filled
     auto next = std::move(st.sealed.front());
     st.sealed.pop_front();
-    start_request(st, std::move(next.body), next.rows, std::move(next.pieces));
+    start_request(st, std::move(next.body), next.rows, std::move(next.pieces), std::move(next.origins));
     LOG_DEBUG("writer", "flush table " << st.settings.table << " (a full body waited)");
     self->become(st.flushing);
     with_interface(self, [self] { send_attempt(self); });
@@ -336,31 +389,170 @@ caf::result<prepared_checkpoint> prepare(self_ptr self) {
   take_body(st);
   st.in_flight = true;
   auto rp = self->make_response_promise<prepared_checkpoint>();
-  with_interface(self, [self, rp]() mutable { send_prepare(self, rp); });
+  st.prepare_promise = rp;
+  with_interface(self, [self] { send_prepare(self); });
   return rp;
 }
 
-void send_prepare(self_ptr self, caf::typed_response_promise<prepared_checkpoint> rp) {
+void send_prepare(self_ptr self) {
   auto& st = self->state;
-  if (!st.failure.empty()) { // the probe found no transaction interface
-    rp.deliver(prepared_checkpoint{false, st.failure, {}, {}});
-    return;
-  }
+  if (!st.failure.empty()) return; // the probe found no transaction interface; answered
   self->request(st.executor, caf::infinite, load_atom::value, make_job(st, false))
-      .then([self, rp](const stream_load::txn_result& r) mutable {
+      .then([self](const stream_load::txn_result& r) {
         auto& st = self->state;
         st.next_sequence = r.sequence + 1;
         st.request.label = r.label;
         if (!r.ok) {
-          fail_writer(self, r.failure, refusal_of(r));
-          rp.deliver(prepared_checkpoint{false, r.failure, {}, {}});
+          if (!on_rows_refused(self, r.failure, refusal_of(r))) fail_writer(self, r.failure, refusal_of(r));
           return;
         }
         st.attempt = r.attempts;
-        complete_load(self, r.counters, "prepared");
         prepared_checkpoint out;
         out.labels.push_back({st.settings.table, r.label, st.settings.slot, r.sequence});
-        rp.deliver(out);
+        complete_load(self, r.counters, "prepared");
+        deliver_prepared(st, std::move(out));
+      });
+}
+
+// ---- A load refused for its rows -------------------------------------------------------
+
+void next_probe(self_ptr self);
+
+// `reason`/`resp`: how the load in flight (the refused load, or a probe of it) was refused.
+// Returns false when the refusal is not about rows, or the rows cannot be told apart (a body
+// that does not split into its rows): the writer then fails as it always did.
+bool on_rows_refused(self_ptr self, const std::string& reason, const std::optional<stream_load::load_response>& resp) {
+  auto& st = self->state;
+  if (!stream_load::refused_for_rows(reason + (resp ? " " + resp->message : ""))) return false;
+  const auto& c = *st.settings.connector;
+  if (!st.rejecting) {
+    auto spans = stream_load::split_body(*st.request.body, c.format, c.row_delimiter);
+    if (spans.size() != st.request.rows || st.request_origins.size() != st.request.rows) {
+      LOG_WARN("writer", "cannot tell the rows of label " << st.request.label << " apart (" << spans.size() << " of "
+                                                          << st.request.rows << " rows found in the body)");
+      return false;
+    }
+    st.rejecting = std::make_unique<writer_state::rejection>(st.request.body, std::move(spans), !c.errors_tolerate_all,
+                                                             st.request.label, st.request.rows);
+    st.rejecting->first_refusal = reason;
+    LOG_WARN("writer", "StarRocks refused load " << st.request.label << " of table " << c.database << "."
+                                                 << st.settings.table << " (" << st.request.rows << " rows) for its rows: "
+                                                 << reason
+                                                 << (resp && !resp->error_url.empty() ? " (ErrorURL " + resp->error_url + ")"
+                                                                                      : std::string())
+                                                 << "; finding the rejected rows and loading the others");
+  }
+  std::optional<int64_t> filtered;
+  if (resp && resp->total_rows > 0) filtered = resp->filtered_rows; // V1 answers count; V2 refusals do not
+  auto go_on = [self, filtered, reason](const std::string& log) {
+    auto& st = self->state;
+    if (!st.rejecting) return; // the writer failed meanwhile
+    auto& r = *st.rejecting;
+    const auto& c = *st.settings.connector;
+    auto quoted = stream_load::match_error_log(log, *r.body, r.spans, r.search.current(), c.format);
+    std::string why = stream_load::first_error_line(log);
+    if (why.rfind("Error: ", 0) == 0) why = why.substr(7);
+    if (why.empty()) why = reason;
+    r.search.refused(quoted, filtered, why);
+    next_probe(self);
+  };
+  if (!resp || resp->error_url.empty()) {
+    go_on("");
+  } else {
+    self->request(st.executor, caf::infinite, errlog_atom::value, resp->error_url, uint64_t{4} << 20)
+        .then([go_on](const std::string& log) { go_on(log); }, [go_on](caf::error&) { go_on(""); });
+  }
+  return true;
+}
+
+void probe_loaded(self_ptr self, const std::optional<stream_load::load_response>& resp) {
+  auto& st = self->state;
+  auto& r = *st.rejecting;
+  r.bytes_loaded += static_cast<int64_t>(st.request.body->size());
+  if (resp) r.filtered_within_ratio += resp->filtered_rows;
+  LOG_DEBUG("writer", "probe " << st.request.label << " of refused load " << r.first_label << " loaded "
+                               << st.request.rows << " rows");
+  r.search.loaded();
+  next_probe(self);
+}
+
+void finish_rejection(self_ptr self);
+
+// Loads the next subset of the refused rows under a new label, over the interface of the
+// refused load; retries follow the same policy as any load.
+void next_probe(self_ptr self) {
+  auto& st = self->state;
+  auto& r = *st.rejecting;
+  if (r.search.done()) return finish_rejection(self);
+  const auto& c = *st.settings.connector;
+  const auto& rows = r.search.current();
+  auto body = std::make_shared<const std::string>(stream_load::body_of(*r.body, r.spans, rows, c.format, c.row_delimiter));
+  auto label = stream_load::make_label(st.settings.label_prefix, st.settings.table,
+                                       st.token + "r" + std::to_string(st.loads_started), ++r.probe_labels);
+  st.request = stream_load::build_load_request(c, st.settings.table, label, body, rows.size());
+  st.attempt = 1;
+  st.unreachable_streak = 0;
+  st.label_polls = 0;
+  send_attempt(self);
+}
+
+// Every row is either loaded or known rejected. errors.tolerance=none: fail naming the first
+// rejected record (an exactly-once probe prepared on the way is handed back to be rolled back).
+// all: the rejected records go to the dead-letter topic first; then the load is done.
+void finish_rejection(self_ptr self) {
+  auto& st = self->state;
+  std::shared_ptr<writer_state::rejection> r(st.rejecting.release());
+  const auto& c = *st.settings.connector;
+  st.request.label = r->first_label;
+  st.request.rows = r->rows;
+  std::vector<sinks::rejected_record> rejected;
+  for (const auto& [row, reason] : r->search.rejected()) {
+    auto o = st.request_origins.at(row);
+    rejected.push_back({o.tp.topic, o.tp.partition, o.offset, "StarRocks rejected the row: " + reason});
+  }
+  if (rejected.empty()) { // cannot be: the load was refused. Never ack rows nobody accounted for.
+    fail_writer(self, "StarRocks refused the load for its rows, but every subset of them loaded", std::nullopt);
+    return;
+  }
+  if (!c.errors_tolerate_all) {
+    const auto& first = rejected.front();
+    std::string text = "StarRocks rejected the record at topic " + first.topic + ", partition " +
+                       std::to_string(first.partition) + ", offset " + std::to_string(first.offset) + ": " +
+                       first.reason.substr(std::string("StarRocks rejected the row: ").size()) + " (the load answered " +
+                       r->first_refusal +
+                       "; errors.tolerance=none: the task stops and the offset is not committed past this record)";
+    deliver_prepared(st, prepared_checkpoint{false, text, {}, r->prepared});
+    fail_writer(self, text, std::nullopt);
+    return;
+  }
+  LOG_WARN("writer", "StarRocks rejected " << rejected.size() << " of " << r->rows << " rows of load " << r->first_label
+                                           << " of table " << c.database << "." << st.settings.table << " ("
+                                           << r->search.probes() << " loads to tell them apart); errors.tolerance=all: "
+                                           << (st.settings.dead_letters ? "their records go to the dead-letter topic"
+                                                                        : "they are skipped"));
+  if (c.errors_log)
+    for (const auto& x : rejected)
+      LOG_WARN("writer", "skipped record at topic " << x.topic << ", partition " << x.partition << ", offset " << x.offset
+                                                    << ": " << x.reason << " (errors.tolerance=all)");
+  auto settle = [self, r, count = static_cast<int64_t>(rejected.size())] {
+    auto& st = self->state;
+    auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(clock::now() - st.load_started).count();
+    load_stats stats{st.settings.table, static_cast<int64_t>(r->search.loaded_rows()), r->bytes_loaded,
+                     count + r->filtered_within_ratio, ms};
+    LOG_INFO("writer", "loaded table=" << st.settings.connector->database << "." << st.settings.table
+                                       << " rows=" << stats.rows << " rejected=" << count << " ms=" << ms
+                                       << " label=" << r->first_label << " (in " << r->search.probes() << " loads)");
+    auto prepared = r->prepared;
+    finish_load(self, stats);
+    if (st.settings.exactly_once) deliver_prepared(st, prepared_checkpoint{true, "", {}, prepared});
+  };
+  if (!st.settings.dead_letters) return settle();
+  self->request(st.settings.dead_letters, caf::infinite, rejected_atom::value, std::move(rejected))
+      .then([self, settle, r](const std::string& error) {
+        if (error.empty()) return settle();
+        auto& st = self->state;
+        deliver_prepared(st, prepared_checkpoint{false, error, {}, r->prepared});
+        fail_writer(self, "dead-letter queue failed for rows StarRocks rejected: " + error, std::nullopt);
       });
 }
 
@@ -388,6 +580,7 @@ caf::behavior stream_load_writer(caf::stateful_actor<writer_state>* self, writer
     st.encoder->append_fragment(st.body, f.data);
     st.body_rows += f.rows;
     st.body_pieces.push_back({f.tp, f.seq});
+    st.body_origins.append(f.tp, f.offsets);
     st.policy->on_rows_added(static_cast<int64_t>(f.data.size()), clock::now(), static_cast<int64_t>(f.rows));
     st.not_caught_up.insert(f.tp);
     st.policy->set_caught_up(false);

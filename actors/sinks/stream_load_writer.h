@@ -3,6 +3,11 @@
 // when to load (flush_policy), runs one load at a time through its executor, retries with
 // the same label per retry_policy, and acks every source piece a successful load covered.
 //
+// A load refused for its rows ("too many filtered rows") is not the end: the writer tells the
+// rejected rows apart (rejected_rows.h), loads the others under new labels, and then sends the
+// rejected ones' records to the dead-letter topic (errors.tolerance=all) or fails naming the
+// first one's topic, partition and offset (none). Pieces are acknowledged only after all that.
+//
 // States (become()): idle -> flushing -> (backing_off -> flushing)* -> idle; failed is final.
 #include <caf/all.hpp>
 
@@ -25,6 +30,8 @@ struct writer_settings {
   conf::load_interface load_interface = conf::load_interface::v1;
   bool exactly_once = false;
   std::string slot; // exactly-once label identity (worker hash, task, rebalance); labels count from 1
+  // Rows StarRocks rejects (errors.tolerance=all) go here as dead letters; none: only logged.
+  caf::actor dead_letters;
 };
 
 // Handlers:

@@ -142,6 +142,7 @@ void exactly_once_checkpoint(self_ptr self, bool revoking) {
                [&](caf::error& e) { prepared.failure = self->system().render(e); });
   if (!prepared.ok) {
     LOG_WARN("consumer", st.id << " checkpoint not taken: " << prepared.failure);
+    st.exactly_once->roll_back(prepared.labels, "the checkpoint failed");
     if (revoking) st.exactly_once->abandon("the checkpoint failed: " + prepared.failure);
     return;
   }

@@ -33,6 +33,7 @@ using self_ptr = caf::stateful_actor<partition_source_state>*;
 struct table_rows {
   std::string data;
   size_t rows = 0;
+  std::vector<offset_run> offsets; // each row's record
 };
 
 // What one batch became: rows per table, the last offset fully handled, and the record
@@ -125,7 +126,7 @@ void emit_loaded(self_ptr self, const record_batch& batch, batch_output& out) {
   for (auto& [table, rows] : out.by_table) {
     if (rows.rows == 0) continue;
     st.fed_tables.insert(table);
-    row_fragment frag{batch.tp, seq, table, std::move(rows.data), rows.rows};
+    row_fragment frag{batch.tp, seq, table, std::move(rows.data), rows.rows, std::move(rows.offsets)};
     auto it = st.writers.find(table);
     if (it != st.writers.end()) {
       self->send(it->second, batch_atom::value, std::move(frag));
@@ -160,6 +161,7 @@ void convert_batch(self_ptr self, const record_batch& batch) {
     if (status == connect::convert_status::row) {
       st.encoder->end_row(rows.data);
       ++rows.rows;
+      add_row_offset(rows.offsets, m->offset);
     } else {
       stream_load::row_encoder::rollback_row(rows.data, mark);
       if (status == connect::convert_status::error &&
@@ -222,6 +224,7 @@ void transform_batch(self_ptr self, const record_batch& batch) {
                 rows.data += *row;
                 st.encoder->end_row(rows.data);
                 ++rows.rows;
+                add_row_offset(rows.offsets, res.offset);
               }
             }
           }

@@ -4,6 +4,7 @@ before its fix."""
 import http.client
 import json
 import os
+import re
 import resource
 import signal
 import socket
@@ -404,8 +405,94 @@ def test_wrong_files_names_and_options_are_refused():
     check(sp.stop() == 0, "exit 0")
 
 
+def read_topic(kafka, topic):
+    out = subprocess.run(["kcat", "-C", "-b", kafka.bootstrap, "-t", topic, "-J", "-e", "-o", "beginning",
+                          "-X", "fetch.wait.max.ms=10"], capture_output=True, text=True, timeout=30)
+    return [json.loads(line) for line in out.stdout.splitlines() if line.startswith("{")]
+
+
+def rejection_run(name, extra, tolerance, length, bad=500):
+    keys = [f"k{i}" for i in range(1000)]
+    values = [json.dumps({"id": i, "note": ("x" * length) if i == bad else f"n{i}"}) for i in range(1000)]
+    kafka = Kafka({"t": 1, "t-dlq": 1})
+    sr = StarRocks(SQL)
+    subprocess.run(["kcat", "-P", "-b", kafka.bootstrap, "-t", "t", "-K", "\t", "-H", "trace=abc",
+                    "-X", "linger.ms=5"], input="".join(f"{k}\t{v}\n" for k, v in zip(keys, values)),
+                   text=True, check=True, timeout=60)
+    c = {"name": "c", "topics": "t", "starrocks.database.name": "d", "errors.tolerance": tolerance,
+         "sink.label-prefix": "rej", **extra}
+    if tolerance == "all":
+        c.update({"errors.deadletterqueue.topic.name": "t-dlq",
+                  "errors.deadletterqueue.context.headers.enable": "true"})
+    sp = Starpipe(kafka, sr, [c]).start()
+    what = f"{name}, errors.tolerance={tolerance}, a {length}-byte note"
+    if tolerance == "all":
+        wait_until(lambda: len(sr.rows("d", "t")) >= 999, 60, f"the 999 good rows ({what})")
+        wait_until(lambda: read_topic(kafka, "t-dlq"), 30, f"the dead letter ({what})")
+        time.sleep(1)  # nothing more may arrive
+        got = sorted(int(r[0]) for r in sr.rows("d", "t"))
+        check(got == [i for i in range(1000) if i != bad], f"{what}: each good row once, the bad one not")
+        letters = read_topic(kafka, "t-dlq")
+        check(len(letters) == 1, f"{what}: exactly one dead letter: {letters}")
+        m = letters[0]
+        check(m["key"] == f"k{bad}" and m["payload"] == values[bad], f"{what}: the original record: {m}")
+        h = dict(zip(m["headers"][0::2], m["headers"][1::2]))
+        check(h.get("trace") == "abc", f"{what}: its own header: {h}")
+        check(h.get("__connect.errors.offset") == str(bad) and h.get("__connect.errors.partition") == "0"
+              and h.get("__connect.errors.topic") == "t" and h.get("__connect.errors.stage") == "TASK_PUT",
+              f"{what}: where it came from: {h}")
+        check("Value length is beyond the capacity" in h.get("__connect.errors.exception.message", ""),
+              f"{what}: StarRocks' reason: {h}")
+        check(task_state(sp)["state"] == "RUNNING", f"{what}: the task goes on")
+        check(sp.stop() == 0, "exit 0")
+        check(kafka.committed("connect-c", "t", 1) == {0: 1000}, f"{what}: committed past the rejected row")
+    else:
+        st = wait_until(lambda: (s := task_state(sp)) and s["state"] == "FAILED" and s, 60, f"FAILED ({what})")
+        check(f"topic t, partition 0, offset {bad}" in st["trace"] and "Value length is beyond" in st["trace"],
+              f"{what}: names the record and the reason: {st['trace'][:400]}")
+        check(sp.stop() == 0, "exit 0")
+        committed = kafka.committed("connect-c", "t", 1)[0]
+        check(committed is None or committed <= bad, f"{what}: not committed past it: {committed}")
+        if name == "exactly-once":
+            check(len(sr.rows("d", "t")) == 0, f"{what}: nothing of the refused checkpoint is visible")
+        check(read_topic(kafka, "t-dlq") == [], f"{what}: no dead letter")
+    loads = re.findall(r"rejected=1 .*\(in (\d+) loads\)", sp.logs())
+    print(f"  {what}: ok" + (f", {loads[0]} loads to find the row" if loads else ""))
+
+
+def test_librdkafka_lines_go_through_the_logger():
+    """A Kafka that is not there: librdkafka's own complaints come out as starpipe log lines
+    (timestamp, level, component kafka), never as its raw %N|... lines beside them."""
+    class NoKafka:
+        bootstrap = f"127.0.0.1:{free_port()}"
+    sr = StarRocks(SQL)
+    sp = Starpipe(NoKafka(), sr, [{"name": "c", "topics": "t", "starrocks.database.name": "d"}]).start()
+    port = NoKafka.bootstrap.split(":")[1]
+    pattern = re.compile(r"^\d{4}-\d\d-\d\dT\S+Z (WARN |ERROR) \[kafka\] .*127\.0\.0\.1:" + port, re.M)
+    wait_until(lambda: pattern.search(sp.logs()), 30, "librdkafka's connection failure in starpipe's format")
+    raw = [l for l in sp.logs().splitlines() if re.match(r"^%\d\|", l)]
+    check(sp.stop() == 0, "exit 0")
+    check(raw == [], f"no raw librdkafka lines: {raw[:3]}")
+
+
+def test_rows_starrocks_rejects_do_not_stop_good_rows():
+    """One over-long string among 1,000 rows: StarRocks refuses the whole load ("too many
+    filtered rows"). Under errors.tolerance=all the other 999 load, exactly once each, and the
+    rejected record goes to the dead-letter topic with its key, value, headers and StarRocks'
+    reason; under none the task FAILs naming its offset and commits nothing past it. Over
+    Stream Load V1, transactions (AUTO) and exactly-once. The emulator's error log quotes rows
+    of up to 200 bytes: the short bad row is found there, the long one (quoted cut short) by
+    loading halves of the batch under new labels."""
+    for name, extra in [("V1", {"sink.version": "V1"}), ("transactions", {}),
+                        ("exactly-once", {"sink.semantic": "exactly-once", "bufferflush.intervalms": "1000"})]:
+        for tolerance in ["all", "none"]:
+            for length in [100, 300]:
+                rejection_run(name, extra, tolerance, length)
+
+
 if __name__ == "__main__":
     run_tests([test_deeply_nested_record_fails_the_task_not_the_process, test_topics_regex_is_a_full_match,
+               test_rows_starrocks_rejects_do_not_stop_good_rows, test_librdkafka_lines_go_through_the_logger,
                test_wrong_files_names_and_options_are_refused, test_silent_fe_is_skipped_and_never_blocks_shutdown,
                test_restart_after_sigkill_resumes_within_seconds, test_rest_port_cannot_be_exhausted,
                test_rest_writes_wait_for_start_up_and_never_hold_the_readers, test_starrocks_down_at_start_is_waited_for])

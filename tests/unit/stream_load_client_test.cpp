@@ -400,3 +400,25 @@ TEST_CASE("stream load client: a silent FE is skipped for the next one, and a st
     CHECK(decide_txn(txn_op::load, out, 1, retry_settings{}).what == txn_step::fail);
   }
 }
+
+TEST_CASE("stream load client: an unreachable BE behind the FE's 307 is named as the BE, not the FE") {
+  unsigned short dead_port;
+  {
+    asio::io_context ioc;
+    tcp::acceptor a(ioc, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0));
+    dead_port = a.local_endpoint().port();
+  } // closed: connections to it are refused
+  scripted_server fe([dead_port](const seen_request& req) {
+    reply r;
+    r.send_continue = false;
+    r.status = 307;
+    r.headers = {{"Location", "http://127.0.0.1:" + std::to_string(dead_port) + req.target}};
+    return r;
+  });
+  stream_load_client client(settings_for({fe.url()}));
+  auto out = client.attempt(make_request());
+  REQUIRE(out.transport_error);
+  CHECK(out.transport_error->find("BE 127.0.0.1:" + std::to_string(dead_port) + " (the FE's redirect)") !=
+        std::string::npos);
+  CHECK(out.transport_error->find("None of the hosts in starrocks.http.url") == std::string::npos);
+}

@@ -6,6 +6,7 @@
 #include <caf/scheduler/test_coordinator.hpp>
 
 #include <deque>
+#include <set>
 
 #include "actors/messages.h"
 #include "actors/sinks/stream_load_writer.h"
@@ -47,7 +48,7 @@ struct fixture {
   caf::actor writer;
 
   explicit fixture(int64_t max_batch_bytes = 1 << 20, conf::load_interface interface = conf::load_interface::v1,
-                   bool exactly_once = false) {
+                   bool exactly_once = false, bool tolerate_all = false) {
     cfg.set("scheduler.policy", caf::atom("testing"));
     cfg.set("logger.verbosity", caf::atom("quiet"));
     sys = std::make_unique<caf::actor_system>(cfg);
@@ -100,6 +101,7 @@ struct fixture {
     connector->database = "db";
     connector->name = "c";
     connector->load_properties = {{"format", "json"}, {"strip_outer_array", "true"}};
+    connector->errors_tolerate_all = tolerate_all;
     sinks::writer_settings ws;
     ws.table = "t";
     ws.connector = connector;
@@ -118,8 +120,9 @@ struct fixture {
     sched->run();
   }
 
-  void send_rows(int32_t partition, uint64_t seq, const std::string& rows, size_t n) {
-    caf::anon_send(writer, batch_atom::value, row_fragment{{"topic", partition}, seq, "t", rows, n});
+  void send_rows(int32_t partition, uint64_t seq, const std::string& rows, size_t n, int64_t first_offset = 0) {
+    caf::anon_send(writer, batch_atom::value,
+                   row_fragment{{"topic", partition}, seq, "t", rows, n, {{first_offset, static_cast<uint32_t>(n)}}});
     sched->run();
   }
   void request_flush() {
@@ -203,17 +206,68 @@ TEST_CASE("writer: rows arriving during a load go into the next load, with a new
 
 TEST_CASE("writer: a permanent failure reports the pieces and never acks them") {
   fixture f;
-  f.rec.script = {status("Fail", "too many filtered rows")};
+  f.rec.script = {status("Fail", "Access denied for user")};
   f.send_rows(0, 0, "{\"id\":\"x\"}", 1);
   f.request_flush();
   REQUIRE(f.rec.failures.size() == 1);
-  CHECK(f.rec.failures[0].find("too many filtered rows") != std::string::npos);
+  CHECK(f.rec.failures[0].find("Access denied") != std::string::npos);
   CHECK(f.rec.loaded.empty());
   CHECK(f.rec.flush_answer == false);
   f.send_rows(0, 1, "{\"id\":2}", 1); // dropped: offsets must not pass the failure
   f.request_flush();
   CHECK(f.rec.labels.size() == 1);
   CHECK(f.rec.loaded.empty());
+}
+
+attempt_outcome filtered(int64_t total, int64_t filtered_rows) {
+  auto o = status("Fail", "too many filtered rows");
+  o.response->total_rows = total;
+  o.response->filtered_rows = filtered_rows;
+  return o;
+}
+
+// Rows 10, 11, 12 of one partition; StarRocks rejects offset 12's row. No error log: the
+// writer finds it by loading halves under new labels.
+TEST_CASE("writer: errors.tolerance=all: a load refused for one row loads the others and acks the batch") {
+  fixture f(1 << 20, conf::load_interface::v1, false, true);
+  f.rec.script = {filtered(3, 1), status("Success"), filtered(2, 1), status("Success"), filtered(1, 1)};
+  f.send_rows(0, 0, "{\"id\":1},{\"id\":2},{\"id\":\"bad\"}", 3, 10);
+  f.request_flush();
+  REQUIRE(f.rec.bodies.size() == 5);
+  CHECK(f.rec.bodies[1] == "[{\"id\":1}]");
+  CHECK(f.rec.bodies[2] == "[{\"id\":2},{\"id\":\"bad\"}]");
+  CHECK(f.rec.bodies[3] == "[{\"id\":2}]");
+  CHECK(f.rec.bodies[4] == "[{\"id\":\"bad\"}]");
+  std::set<std::string> labels(f.rec.labels.begin(), f.rec.labels.end());
+  CHECK(labels.size() == 5); // every load under a label of its own
+  CHECK(f.rec.failures.empty());
+  REQUIRE(f.rec.loaded.size() == 1); // the batch's piece, acked once, after all of it
+  CHECK(f.rec.loaded[0].size() == 1);
+  CHECK(f.rec.stats[0].rows == 2);
+  CHECK(f.rec.stats[0].filtered_rows == 1);
+  CHECK(f.rec.flush_answer == true);
+}
+
+TEST_CASE("writer: errors.tolerance=none: the task fails naming the rejected record's offset") {
+  fixture f;
+  f.rec.script = {filtered(3, 1), status("Success"), filtered(2, 1), status("Success"), filtered(1, 1)};
+  f.send_rows(0, 0, "{\"id\":1},{\"id\":2},{\"id\":\"bad\"}", 3, 10);
+  f.request_flush();
+  REQUIRE(f.rec.failures.size() == 1);
+  CHECK(f.rec.failures[0].find("topic topic, partition 0, offset 12") != std::string::npos);
+  CHECK(f.rec.loaded.empty());
+  CHECK(f.rec.flush_answer == false);
+}
+
+TEST_CASE("writer: rows that cannot be told apart fail the load as before") {
+  fixture f(1 << 20, conf::load_interface::v1, false, true);
+  f.rec.script = {filtered(1, 1)};
+  caf::anon_send(f.writer, batch_atom::value, row_fragment{{"topic", 0}, 0, "t", "{\"id\":1}", 1, {}});
+  f.sched->run();
+  f.request_flush();
+  CHECK(f.rec.labels.size() == 1);
+  REQUIRE(f.rec.failures.size() == 1);
+  CHECK(f.rec.failures[0].find("too many filtered rows") != std::string::npos);
 }
 
 TEST_CASE("writer: retries stop at sink.maxretries") {
