@@ -25,7 +25,7 @@ const char* usage =
     "options (before the mode):\n"
     "  --log-level debug|info|warn|error   default info (also STARPIPE_LOG_LEVEL)\n"
     "\n"
-    "Configuration keys, defaults and ranges: see README.md (Configuration reference).\n";
+    "Configuration keys, defaults and ranges: see docs/configuration.md.\n";
 
 bool set_level(const std::string& s) {
   using starpipe::log::level;

@@ -9,7 +9,7 @@ PARTITIONS = 32  # ~3 MB each: inside the mock broker's per-partition window
 ROWS = 100_000
 
 
-def run_with_budget(budget_mb, partitions, rows, slow_loads):
+def run_with_budget(budget_mb, partitions, rows, slow_loads, extra=None):
     """~1 KB rows over `partitions`, StarRocks slow for its first loads; returns the peak RSS
     (MB) and the processes, after every row was loaded."""
     kafka = Kafka({"big": partitions})
@@ -20,7 +20,8 @@ def run_with_budget(budget_mb, partitions, rows, slow_loads):
         kafka.produce("big", ['{"id":%d,"pad":"%s"}' % (p * per + i, pad) for i in range(per)], partition=p)
     sr.fault("slow", count=slow_loads, ms=1500)  # the first loads take 1.5 s each
     sp = Starpipe(kafka, sr, [{"name": "bp", "topics": "big", "starrocks.database.name": "d",
-                               "bufferflush.maxbytes": str(budget_mb * 1024 * 1024)}], log_level="debug").start()
+                               "bufferflush.maxbytes": str(budget_mb * 1024 * 1024), **(extra or {})}],
+                  log_level="debug").start()
     peak = 0
     def done():
         nonlocal peak
@@ -49,6 +50,10 @@ def test_a_large_budget_holds_too():
     peak, kafka, sr, sp, per = run_with_budget(256, 128, 384_000, 8)
     print(f"  peak RSS {peak} MB for ~384 MB of records and a 256 MB budget")
     check(peak <= 256 + 64, f"peak RSS {peak} MB within bufferflush.maxbytes + 64 MB")
+    check(sp.stop() == 0, "exit 0")
+    peak, kafka, sr, sp, per = run_with_budget(256, 128, 384_000, 8, {"sink.semantic": "exactly-once"})
+    print(f"  exactly-once: peak RSS {peak} MB for ~384 MB of records and a 256 MB budget")
+    check(peak <= 256 + 64, f"exactly-once: peak RSS {peak} MB within bufferflush.maxbytes + 64 MB")
     check(sp.stop() == 0, "exit 0")
 
 

@@ -411,9 +411,15 @@ def read_topic(kafka, topic):
     return [json.loads(line) for line in out.stdout.splitlines() if line.startswith("{")]
 
 
-def rejection_run(name, extra, tolerance, length, bad=500):
+def rejection_run(name, extra, tolerance, length, bad=500, csv=False):
     keys = [f"k{i}" for i in range(1000)]
-    values = [json.dumps({"id": i, "note": ("x" * length) if i == bad else f"n{i}"}) for i in range(1000)]
+    note = lambda i: ("x" * length) if i == bad else f"n{i}"
+    if csv:
+        values = [f"{i}|{note(i)}" for i in range(1000)]
+        extra = {**extra, "value.converter": "org.apache.kafka.connect.storage.StringConverter",
+                 "sink.properties.format": "csv", "sink.properties.column_separator": "|"}
+    else:
+        values = [json.dumps({"id": i, "note": note(i)}) for i in range(1000)]
     kafka = Kafka({"t": 1, "t-dlq": 1})
     sr = StarRocks(SQL)
     subprocess.run(["kcat", "-P", "-b", kafka.bootstrap, "-t", "t", "-K", "\t", "-H", "trace=abc",
@@ -425,7 +431,7 @@ def rejection_run(name, extra, tolerance, length, bad=500):
         c.update({"errors.deadletterqueue.topic.name": "t-dlq",
                   "errors.deadletterqueue.context.headers.enable": "true"})
     sp = Starpipe(kafka, sr, [c]).start()
-    what = f"{name}, errors.tolerance={tolerance}, a {length}-byte note"
+    what = f"{name}{' CSV' if csv else ''}, errors.tolerance={tolerance}, a {length}-byte note"
     if tolerance == "all":
         wait_until(lambda: len(sr.rows("d", "t")) >= 999, 60, f"the 999 good rows ({what})")
         wait_until(lambda: read_topic(kafka, "t-dlq"), 30, f"the dead letter ({what})")
@@ -488,6 +494,8 @@ def test_rows_starrocks_rejects_do_not_stop_good_rows():
         for tolerance in ["all", "none"]:
             for length in [100, 300]:
                 rejection_run(name, extra, tolerance, length)
+    rejection_run("transactions", {}, "all", 100, csv=True)
+    rejection_run("V1", {"sink.version": "V1"}, "all", 300, csv=True)
 
 
 if __name__ == "__main__":
