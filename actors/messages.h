@@ -10,8 +10,9 @@
 #include <string>
 #include <vector>
 
-#include "actors/checkpoint/offset_tracker.h"
-#include "protocol/stream_load/checkpoint_record.h"
+#include "protocol/checkpoint/offset_tracker.h"
+#include "protocol/exactly_once/checkpoint_record.h"
+#include "protocol/exactly_once/prepared_checkpoint.h"
 #include "protocol/stream_load/load_request.h"
 #include "protocol/stream_load/retry_policy.h"
 #include "protocol/stream_load/transaction.h"
@@ -67,7 +68,6 @@ struct piece_id {
   uint64_t seq = 0;
 };
 
-using offset_map = std::map<topic_partition, int64_t>;
 
 struct load_stats {
   std::string table;
@@ -87,13 +87,6 @@ struct transaction_job {
   stream_load::retry_settings retry;
 };
 
-// A task's writers prepared their transactions: the offsets their rows reach and the labels.
-struct prepared_checkpoint {
-  bool ok = true;
-  std::string failure;
-  offset_map offsets;
-  std::vector<stream_load::prepared_label> labels;
-};
 
 // Atoms: at most 10 characters each.
 using poll_atom = caf::atom_constant<caf::atom("poll")>;
@@ -102,10 +95,17 @@ using register_atom = caf::atom_constant<caf::atom("register")>;
 using loaded_atom = caf::atom_constant<caf::atom("loaded")>;
 using failed_atom = caf::atom_constant<caf::atom("failed")>;
 using flush_atom = caf::atom_constant<caf::atom("flush")>;
-using drain_atom = caf::atom_constant<caf::atom("drain")>;
+// consumer -> supervisor, (handoff_atom, partitions) -> offset_map: partitions are being given
+// up; load what is buffered for them and answer the offsets to commit before they go.
+using handoff_atom = caf::atom_constant<caf::atom("handoff")>;
+// supervisor -> consumer, shutdown step 1: stop polling and hand on everything read.
+using quiesce_atom = caf::atom_constant<caf::atom("quiesce")>;
+// -> partition source: answers once everything it received before is handed on.
+using barrier_atom = caf::atom_constant<caf::atom("barrier")>;
 using commit_atom = caf::atom_constant<caf::atom("commit")>;
 using credit_atom = caf::atom_constant<caf::atom("credit")>;
 using pressure_atom = caf::atom_constant<caf::atom("pressure")>;
+// -> consumer: leave the group (revoking, so handing off and committing) and quit.
 using stop_atom = caf::atom_constant<caf::atom("stop")>;
 using writer_atom = caf::atom_constant<caf::atom("writer")>;
 using tick_atom = caf::atom_constant<caf::atom("tick")>;

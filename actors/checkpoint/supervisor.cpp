@@ -8,7 +8,7 @@
 #include "actors/sinks/load_executor.h"
 #include "actors/sinks/stream_load_writer.h"
 #include "actors/sources/kafka_consumer.h"
-#include "protocol/stream_load/checkpoint_record.h"
+#include "protocol/exactly_once/checkpoint_record.h"
 #include "common/log.h"
 
 namespace starpipe::checkpoint {
@@ -398,7 +398,7 @@ caf::behavior supervisor(caf::stateful_actor<supervisor_state>* self, supervisor
         st.tracker.take_advanced();
         give_back_credit(self);
       },
-      [self](drain_atom, const std::vector<topic_partition>& tps) -> caf::result<offset_map> {
+      [self](handoff_atom, const std::vector<topic_partition>& tps) -> caf::result<offset_map> {
         auto rp = self->make_response_promise<offset_map>();
         flush_all(self, [self, rp, tps](bool) mutable {
           auto& st = self->state;
@@ -488,7 +488,7 @@ caf::behavior supervisor(caf::stateful_actor<supervisor_state>* self, supervisor
         };
         if (consumers.empty()) flushed();
         for (const auto& c : consumers)
-          self->request(c, caf::infinite, drain_atom::value)
+          self->request(c, caf::infinite, quiesce_atom::value)
               .then([=](bool) mutable { if (--*pending == 0) flushed(); },
                     [=](caf::error&) mutable { if (--*pending == 0) flushed(); });
         return rp;

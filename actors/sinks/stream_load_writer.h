@@ -11,7 +11,7 @@
 // States (become()): idle -> flushing -> (backing_off -> flushing)* -> idle; failed is final.
 #include <caf/all.hpp>
 
-#include "actors/sinks/flush_policy.h"
+#include "protocol/stream_load/flush_policy.h"
 #include "conf/connector_config.h"
 #include "protocol/stream_load/retry_policy.h"
 

@@ -5,10 +5,10 @@
 #include <cstring>
 #include <set>
 
-#include "actors/checkpoint/transaction_coordinator.h"
+#include "protocol/exactly_once/transaction_coordinator.h"
 #include "actors/messages.h"
-#include "actors/sinks/flush_policy.h"
-#include "protocol/stream_load/checkpoint_record.h"
+#include "protocol/stream_load/flush_policy.h"
+#include "protocol/exactly_once/checkpoint_record.h"
 #include "actors/sources/partition_source.h"
 #include "common/kafka_client.h"
 #include "common/log.h"
@@ -115,7 +115,7 @@ bool commit(kafka_consumer_state& st, const offset_map& offsets, bool only_assig
 void barrier(self_ptr self, caf::scoped_actor& blocker) {
   auto& st = self->state;
   for (const auto& [tp, src] : st.sources)
-    blocker->request(src, std::chrono::seconds(30), stop_atom::value).receive([](bool) {}, [](caf::error&) {});
+    blocker->request(src, std::chrono::seconds(30), barrier_atom::value).receive([](bool) {}, [](caf::error&) {});
 }
 
 std::vector<topic_partition> owned(const kafka_consumer_state& st) {
@@ -179,12 +179,12 @@ void drain(self_ptr self, const std::vector<topic_partition>& tps) {
   for (const auto& tp : tps) {
     auto it = st.sources.find(tp);
     if (it == st.sources.end()) continue;
-    blocker->request(it->second, std::chrono::seconds(30), stop_atom::value)
+    blocker->request(it->second, std::chrono::seconds(30), barrier_atom::value)
         .receive([](bool) {}, [&](caf::error& e) {
           LOG_WARN("consumer", "source of " << tp.to_string() << " did not stop: " << self->system().render(e));
         });
   }
-  blocker->request(st.supervisor, st.settings.drain_timeout, drain_atom::value, tps)
+  blocker->request(st.supervisor, st.settings.drain_timeout, handoff_atom::value, tps)
       .receive(
           [&](const offset_map& offsets) {
             if (!commit(st, offsets, false))
@@ -523,7 +523,7 @@ caf::behavior kafka_consumer(caf::stateful_actor<kafka_consumer_state>* self, ka
       // Shutdown, step 1: stop polling and let every source hand on what it holds, so the
       // supervisor can load it and commit while the group is still stable (a member that
       // leaves first would put the group into a rebalance that refuses commits).
-      [self](drain_atom) {
+      [self](quiesce_atom) {
         auto& st = self->state;
         st.quiesced = true;
         caf::scoped_actor blocker{self->system()};

@@ -270,7 +270,7 @@ caf::behavior partition_source(caf::stateful_actor<partition_source_state>* self
         }
         st.fed_tables.clear();
       },
-      [](stop_atom) { return true; },
+      [](barrier_atom) { return true; },
   };
 }
 

@@ -16,7 +16,7 @@ struct partition_source_settings {
   caf::actor dead_letters; // the connector's dead-letter producer, if errors.deadletterqueue.topic.name
 };
 
-// Handlers: (batch_atom, record_batch); (stop_atom) -> bool once everything before it is handed on.
+// Handlers: (batch_atom, record_batch); (barrier_atom) -> bool once everything before it is handed on.
 // A record that cannot be converted fails the task: rows before it are still loaded, the
 // offset never passes it, and the supervisor gets (failed_atom, tp, offset, reason).
 caf::actor spawn_partition_source(caf::actor_system& sys, partition_source_settings settings, caf::actor supervisor);

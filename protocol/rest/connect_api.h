@@ -1,5 +1,5 @@
 #pragma once
-// The Kafka Connect REST API's shapes and errors (docs/kafka-connect-compat.md section 1), as
+// The Kafka Connect REST API's shapes and errors (docs/reference/kafka-connect-compat.md section 1), as
 // a pure function of a request and the connectors' registry. Standalone mode serves the
 // read-only endpoints; creating or changing connectors over REST is distributed mode's.
 #include <map>

@@ -1,5 +1,5 @@
 #pragma once
-// One Stream Load attempt as docs/starrocks-protocol.md describes it: PUT to an FE with
+// One Stream Load attempt as docs/reference/starrocks-protocol.md describes it: PUT to an FE with
 // Expect: 100-continue, follow the 307 to the BE re-sending headers and Basic auth, accept
 // a final answer in place of 100, fail over across FEs. Retrying is the caller's decision
 // (retry_policy), so each call here is exactly one attempt.

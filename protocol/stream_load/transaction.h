@@ -1,5 +1,5 @@
 #pragma once
-// Transaction Stream Load (docs/starrocks-protocol.md 3): begin, load, prepare, commit,
+// Transaction Stream Load (docs/reference/starrocks-protocol.md 3): begin, load, prepare, commit,
 // rollback. A pure decision per answer (decide_txn), and two small loops over an abstract
 // API that run one batch's transaction and settle a prepared one. Ambiguous answers (no
 // response after the request went out, HTTP errors, FE FAILED) are settled through the

@@ -1,6 +1,6 @@
 #pragma once
 // io.debezium.transforms.ExtractNewRecordState: a Debezium envelope becomes its row image.
-// Options as docs/kafka-connect-compat.md section 5 lists them: delete.tombstone.handling.mode
+// Options as docs/reference/kafka-connect-compat.md section 5 lists them: delete.tombstone.handling.mode
 // (drop, tombstone, rewrite, rewrite-with-tombstone, delete-to-tombstone), the legacy
 // drop.tombstones / delete.handling.mode, add.fields(.prefix), add.headers(.prefix),
 // route.by.field. Schemaless envelopes are unwrapped too (the Java SMT leaves them alone,

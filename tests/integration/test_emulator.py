@@ -1,4 +1,4 @@
-"""The StarRocks emulator against docs/starrocks-protocol.md, driven by curl (an independent
+"""The StarRocks emulator against docs/reference/starrocks-protocol.md, driven by curl (an independent
 HTTP client), so that a lenient emulator cannot hide client bugs."""
 import json
 import subprocess

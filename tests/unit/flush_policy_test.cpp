@@ -1,6 +1,6 @@
 #include <doctest/doctest.h>
 
-#include "actors/sinks/flush_policy.h"
+#include "protocol/stream_load/flush_policy.h"
 
 using namespace starpipe::sinks;
 using namespace std::chrono_literals;

@@ -1,6 +1,6 @@
 #include <doctest/doctest.h>
 
-#include "actors/checkpoint/offset_tracker.h"
+#include "protocol/checkpoint/offset_tracker.h"
 
 using namespace starpipe::checkpoint;
 

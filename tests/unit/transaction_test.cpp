@@ -164,7 +164,7 @@ TEST_CASE("finish_transaction: commit is idempotent and settled; a lost commit a
   CHECK(lost.failure.find("not in StarRocks") != std::string::npos);
 }
 
-#include "protocol/stream_load/checkpoint_record.h"
+#include "protocol/exactly_once/checkpoint_record.h"
 
 TEST_CASE("checkpoint record: the owner slot and the prepared labels round-trip through offset-commit metadata") {
   checkpoint_record r;

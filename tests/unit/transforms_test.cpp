@@ -1,5 +1,5 @@
 // The transforms and row rendering over real Debezium change events
-// (../shared/fixtures/debezium), each output checked by hand against the event.
+// (tests/fixtures/debezium), each output checked by hand against the event.
 #include <doctest/doctest.h>
 
 #include <fstream>

@@ -1,6 +1,6 @@
 #pragma once
 // The emulator's data: databases, tables with typed columns and their rows, and each
-// database's labels with their transaction states (docs/starrocks-protocol.md 2.2, 4).
+// database's labels with their transaction states (docs/reference/starrocks-protocol.md 2.2, 4).
 #include <chrono>
 #include <cstdint>
 #include <map>
@@ -45,7 +45,7 @@ struct label_info {
   std::string reason;
 };
 
-// A transaction Stream Load's data, held until commit (docs/starrocks-protocol.md 3.3): the BE
+// A transaction Stream Load's data, held until commit (docs/reference/starrocks-protocol.md 3.3): the BE
 // context while PREPARE, then the prepared transaction the FE commits or aborts.
 struct open_transaction {
   int64_t txn_id = 0;

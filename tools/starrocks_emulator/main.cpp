@@ -1,5 +1,5 @@
 // starrocks-emulator: a StarRocks FE+BE for Stream Load on 127.0.0.1, faithful to
-// docs/starrocks-protocol.md, for tests, the quickstart and the benchmark.
+// docs/reference/starrocks-protocol.md, for tests, the quickstart and the benchmark.
 #include <fstream>
 #include <iostream>
 #include <sstream>

@@ -1,5 +1,5 @@
 #pragma once
-// Turns a Stream Load body into table rows as StarRocks does (docs/starrocks-protocol.md
+// Turns a Stream Load body into table rows as StarRocks does (docs/reference/starrocks-protocol.md
 // sections 2.3, 5, 6): CSV and JSON, `columns`, `__op`, strict_mode, NULL rules, filtered
 // rows with reasons, max_filter_ratio. All rows of a load apply together or not at all.
 #include <cstdint>

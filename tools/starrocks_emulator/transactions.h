@@ -1,5 +1,5 @@
 #pragma once
-// Transaction Stream Load (docs/starrocks-protocol.md 3, 4): the FE's routing (307 to the BE,
+// Transaction Stream Load (docs/reference/starrocks-protocol.md 3, 4): the FE's routing (307 to the BE,
 // or commit/rollback of a PREPARED transaction by the FE itself, idempotently) and the BE's
 // per-label contexts with their states PREPARE -> PREPARED -> VISIBLE, or ABORTED. Plain
 // functions over the catalog; the caller holds catalog::mutex and does the HTTP.

@@ -20,8 +20,8 @@
 #include <string>
 #include <vector>
 
-#include "actors/messages.h"
 #include "conf/connector_config.h"
+#include "protocol/exactly_once/prepared_checkpoint.h"
 #include "protocol/stream_load/stream_load_client.h"
 
 namespace starpipe::checkpoint {

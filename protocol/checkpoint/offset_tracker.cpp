@@ -1,4 +1,4 @@
-#include "actors/checkpoint/offset_tracker.h"
+#include "protocol/checkpoint/offset_tracker.h"
 
 namespace starpipe::checkpoint {
 

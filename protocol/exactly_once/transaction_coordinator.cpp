@@ -1,4 +1,4 @@
-#include "actors/checkpoint/transaction_coordinator.h"
+#include "protocol/exactly_once/transaction_coordinator.h"
 
 #include <cstdlib>
 #include <cstring>
@@ -6,7 +6,7 @@
 #include <thread>
 
 #include "common/log.h"
-#include "protocol/stream_load/checkpoint_record.h"
+#include "protocol/exactly_once/checkpoint_record.h"
 #include "protocol/stream_load/label.h"
 
 namespace starpipe::checkpoint {

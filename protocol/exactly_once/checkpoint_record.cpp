@@ -1,4 +1,4 @@
-#include "protocol/stream_load/checkpoint_record.h"
+#include "protocol/exactly_once/checkpoint_record.h"
 #include "protocol/connect/json_scan.h"
 
 #include <nlohmann/json.hpp>

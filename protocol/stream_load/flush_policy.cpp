@@ -1,4 +1,4 @@
-#include "actors/sinks/flush_policy.h"
+#include "protocol/stream_load/flush_policy.h"
 
 namespace starpipe::sinks {
 
