@@ -13,23 +13,30 @@
 
 namespace starpipe::conf {
 
+const std::vector<converter_plugin>& converter_plugins() {
+  static const std::vector<converter_plugin> all = {
+      {"org.apache.kafka.connect.converters.ByteArrayConverter", converter_kind::byte_array},
+      {"org.apache.kafka.connect.json.JsonConverter", converter_kind::json},
+      {"org.apache.kafka.connect.storage.StringConverter", converter_kind::string},
+  };
+  return all;
+}
+
 converter_spec read_converter(const properties& p, const std::string& prefix, const converter_spec& base,
                               config_errors& errs) {
   converter_spec spec = base;
   if (auto cls = p.get(prefix)) {
     std::string c = read_string(p, prefix, "");
-    if (c == "org.apache.kafka.connect.json.JsonConverter") {
-      spec.kind = converter_kind::json;
-      spec.schemas_enable = true;
-    } else if (c == "org.apache.kafka.connect.storage.StringConverter") {
-      spec.kind = converter_kind::string;
-    } else if (c == "org.apache.kafka.connect.converters.ByteArrayConverter") {
-      spec.kind = converter_kind::byte_array;
+    const converter_plugin* found = nullptr;
+    for (const auto& plugin : converter_plugins())
+      if (plugin.class_name == c) found = &plugin;
+    if (found) {
+      spec.kind = found->kind;
+      if (found->kind == converter_kind::json) spec.schemas_enable = true;
     } else {
-      errs.add(p, prefix,
-               "unsupported converter; allowed: org.apache.kafka.connect.json.JsonConverter, "
-               "org.apache.kafka.connect.storage.StringConverter, "
-               "org.apache.kafka.connect.converters.ByteArrayConverter");
+      std::string allowed;
+      for (const auto& plugin : converter_plugins()) allowed += (allowed.empty() ? "" : ", ") + plugin.class_name;
+      errs.add(p, prefix, "unsupported converter; allowed: " + allowed);
     }
     spec.class_name = c;
   }

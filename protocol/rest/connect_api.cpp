@@ -8,6 +8,7 @@
 
 #include "conf/connector_config.h"
 #include "protocol/connect/json_converter.h"
+#include "protocol/transforms/registry.h"
 
 namespace starpipe::rest {
 
@@ -95,24 +96,12 @@ json plugins(bool connectors_only) {
   json out = json::array();
   out.push_back(json{{"class", "com.starrocks.connector.kafka.StarRocksSinkConnector"}, {"type", "sink"}, {"version", "1.0.4"}});
   if (connectors_only) return out;
-  for (const char* t : {"com.starrocks.connector.kafka.transforms.AddOpFieldForDebeziumRecord",
-                        "io.debezium.transforms.ExtractNewRecordState", "org.apache.kafka.connect.transforms.Cast$Key",
-                        "org.apache.kafka.connect.transforms.Cast$Value", "org.apache.kafka.connect.transforms.ExtractField$Key",
-                        "org.apache.kafka.connect.transforms.ExtractField$Value", "org.apache.kafka.connect.transforms.Filter",
-                        "org.apache.kafka.connect.transforms.HoistField$Key", "org.apache.kafka.connect.transforms.HoistField$Value",
-                        "org.apache.kafka.connect.transforms.InsertField$Value", "org.apache.kafka.connect.transforms.RegexRouter",
-                        "org.apache.kafka.connect.transforms.ReplaceField$Key", "org.apache.kafka.connect.transforms.ReplaceField$Value",
-                        "org.apache.kafka.connect.transforms.TimestampConverter$Key",
-                        "org.apache.kafka.connect.transforms.TimestampConverter$Value",
-                        "org.apache.kafka.connect.transforms.ValueToKey"})
-    out.push_back(json{{"class", t}, {"type", "transformation"}});
-  for (const char* p : {"org.apache.kafka.connect.transforms.predicates.HasHeaderKey",
-                        "org.apache.kafka.connect.transforms.predicates.RecordIsTombstone",
-                        "org.apache.kafka.connect.transforms.predicates.TopicNameMatches"})
-    out.push_back(json{{"class", p}, {"type", "predicate"}});
-  for (const char* c : {"org.apache.kafka.connect.converters.ByteArrayConverter",
-                        "org.apache.kafka.connect.json.JsonConverter", "org.apache.kafka.connect.storage.StringConverter"})
-    out.push_back(json{{"class", c}, {"type", "converter"}});
+  // From the registries the configuration reads, so the list is what starpipe accepts.
+  for (const auto& t : transforms::transform_plugins())
+    out.push_back(json{{"class", t.class_name}, {"type", "transformation"}});
+  for (const auto& p : transforms::predicate_plugins())
+    out.push_back(json{{"class", p.class_name}, {"type", "predicate"}});
+  for (const auto& c : conf::converter_plugins()) out.push_back(json{{"class", c.class_name}, {"type", "converter"}});
   return out;
 }
 

@@ -1,6 +1,6 @@
 #include <regex>
 
-#include "protocol/transforms/transform.h"
+#include "protocol/transforms/registry.h"
 
 namespace starpipe::transforms {
 
@@ -35,33 +35,45 @@ private:
 
 } // namespace
 
-std::unique_ptr<predicate> make_predicate(const predicate_spec& spec, const conf::properties& p,
-                                          conf::config_errors& errs) {
-  const std::string prefix = "predicates." + spec.name + ".";
-  auto option = [&](const std::string& k) {
+std::vector<predicate_plugin> builtin_predicates() {
+  const std::string base = "org.apache.kafka.connect.transforms.predicates.";
+  auto option = [](const predicate_spec& spec, const std::string& k) {
     auto it = spec.options.find(k);
     return it == spec.options.end() ? std::string() : it->second;
   };
-  const std::string base = "org.apache.kafka.connect.transforms.predicates.";
-  if (spec.type == base + "TopicNameMatches") {
-    try {
-      if (option("pattern").empty()) throw std::regex_error(std::regex_constants::error_space);
-      return std::make_unique<topic_name_matches>(std::regex(option("pattern")));
-    } catch (const std::regex_error&) {
-      errs.add({p.source, prefix + "pattern", option("pattern"),
-                "must be a regular expression (predicate '" + spec.name + "', TopicNameMatches)"});
-      return nullptr;
-    }
-  }
-  if (spec.type == base + "RecordIsTombstone") return std::make_unique<record_is_tombstone>();
-  if (spec.type == base + "HasHeaderKey") {
-    if (option("name").empty())
-      errs.add({p.source, prefix + "name", "", "is required (predicate '" + spec.name + "', HasHeaderKey)"});
-    return std::make_unique<has_header_key>(option("name"));
-  }
-  errs.add({p.source, prefix + "type", spec.type,
-            "unknown predicate class for predicate '" + spec.name + "'; available: " + base + "TopicNameMatches, " +
-                base + "RecordIsTombstone, " + base + "HasHeaderKey"});
+  return {
+      {base + "TopicNameMatches",
+       [option](const predicate_spec& spec, const conf::properties& p,
+                conf::config_errors& errs) -> std::unique_ptr<predicate> {
+         try {
+           if (option(spec, "pattern").empty()) throw std::regex_error(std::regex_constants::error_space);
+           return std::make_unique<topic_name_matches>(std::regex(option(spec, "pattern")));
+         } catch (const std::regex_error&) {
+           errs.add({p.source, "predicates." + spec.name + ".pattern", option(spec, "pattern"),
+                     "must be a regular expression (predicate '" + spec.name + "', TopicNameMatches)"});
+           return nullptr;
+         }
+       }},
+      {base + "RecordIsTombstone",
+       [](const predicate_spec&, const conf::properties&, conf::config_errors&) -> std::unique_ptr<predicate> {
+         return std::make_unique<record_is_tombstone>();
+       }},
+      {base + "HasHeaderKey",
+       [option](const predicate_spec& spec, const conf::properties& p,
+                conf::config_errors& errs) -> std::unique_ptr<predicate> {
+         if (option(spec, "name").empty())
+           errs.add({p.source, "predicates." + spec.name + ".name", "",
+                     "is required (predicate '" + spec.name + "', HasHeaderKey)"});
+         return std::make_unique<has_header_key>(option(spec, "name"));
+       }},
+  };
+}
+
+std::unique_ptr<predicate> make_predicate(const predicate_spec& spec, const conf::properties& p,
+                                          conf::config_errors& errs) {
+  if (const auto* plugin = find_predicate(spec.type)) return plugin->make(spec, p, errs);
+  errs.add({p.source, "predicates." + spec.name + ".type", spec.type,
+            "unknown predicate class for predicate '" + spec.name + "'; available: " + predicate_class_list()});
   return nullptr;
 }
 

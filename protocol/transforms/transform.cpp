@@ -3,9 +3,7 @@
 #include <algorithm>
 #include <sstream>
 
-#include "protocol/transforms/add_op_field.h"
-#include "protocol/transforms/builtin_transforms.h"
-#include "protocol/transforms/extract_new_record_state.h"
+#include "protocol/transforms/registry.h"
 
 namespace starpipe::transforms {
 
@@ -46,17 +44,12 @@ std::vector<transform_spec> read_transform_specs(const conf::properties& p, conf
 
 std::unique_ptr<transform> make_transform(const transform_spec& spec, const conf::properties& p,
                                           conf::config_errors& errs) {
-  const std::string& t = spec.type;
-  if (t == "com.starrocks.connector.kafka.transforms.AddOpFieldForDebeziumRecord")
-    return make_add_op_field(spec, p, errs);
-  if (t == "io.debezium.transforms.ExtractNewRecordState") return make_extract_new_record_state(spec, p, errs);
-  if (auto builtin = make_builtin_transform(spec, p, errs)) return builtin;
+  if (const auto* plugin = find_transform(spec.type)) {
+    if (auto t = plugin->make(spec, p, errs)) return t;
+    return nullptr; // its errors are in errs
+  }
   errs.add(p, "transforms." + spec.alias + ".type",
-           "unknown transform class for alias '" + spec.alias +
-               "'; available: io.debezium.transforms.ExtractNewRecordState, "
-               "com.starrocks.connector.kafka.transforms.AddOpFieldForDebeziumRecord and "
-               "org.apache.kafka.connect.transforms.{ReplaceField,InsertField,TimestampConverter,RegexRouter,"
-               "ValueToKey,ExtractField,HoistField,Cast,Filter}");
+           "unknown transform class for alias '" + spec.alias + "'; available: " + transform_class_list());
   return nullptr;
 }
 

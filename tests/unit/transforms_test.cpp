@@ -8,6 +8,7 @@
 #include "conf/properties.h"
 #include "protocol/connect/json_converter.h"
 #include "protocol/connect/record.h"
+#include "protocol/transforms/registry.h"
 #include "protocol/transforms/transform.h"
 
 using namespace starpipe;
@@ -239,6 +240,29 @@ TEST_CASE("transform config errors name the alias, the class and the key") {
   CHECK(e.find("transforms.x.type='com.example.Nope': unknown transform class for alias 'x'") != std::string::npos);
   CHECK(e.find("transforms.y.type") != std::string::npos);
   CHECK(e.find("transforms.unwrap.drop.fields.header.name='h': is not supported by starpipe yet") != std::string::npos);
+}
+
+TEST_CASE("the registry: every listed transform and predicate class is built by its own entry, and only those") {
+  for (const auto& plugin : transforms::transform_plugins()) {
+    transforms::transform_spec spec;
+    spec.alias = "a";
+    spec.type = plugin.class_name;
+    conf::properties p;
+    conf::config_errors errs;
+    transforms::make_transform(spec, p, errs); // options may be missing; the class must be known
+    CHECK_MESSAGE(errs.to_string().find("unknown transform class") == std::string::npos, plugin.class_name);
+    CHECK(transforms::transform_class_list().find(plugin.class_name) != std::string::npos);
+  }
+  for (const auto& plugin : transforms::predicate_plugins()) {
+    transforms::predicate_spec spec{"p", plugin.class_name, {{"pattern", ".*"}, {"name", "h"}}};
+    conf::properties props;
+    conf::config_errors errs;
+    CHECK_MESSAGE(transforms::make_predicate(spec, props, errs) != nullptr, plugin.class_name);
+    CHECK(errs.empty());
+  }
+  CHECK(transforms::transform_plugins().size() == 16);
+  CHECK(transforms::find_transform("org.apache.kafka.connect.transforms.InsertField$Key") == nullptr);
+  CHECK(transforms::find_predicate("org.apache.kafka.connect.transforms.predicates.Nope") == nullptr);
 }
 
 TEST_CASE("every Debezium fixture through the documentation's chain") {
