@@ -118,7 +118,6 @@ using shutdown_atom = caf::atom_constant<caf::atom("shutdown")>;
 using assigned_atom = caf::atom_constant<caf::atom("assigned")>;
 // A partition has been read to its end for now (sent behind its data, never ahead of it).
 using caught_up_atom = caf::atom_constant<caf::atom("caughtup")>;
-using transform_atom = caf::atom_constant<caf::atom("transform")>;
 using dlq_atom = caf::atom_constant<caf::atom("dlq")>;
 // PUT /connectors/{n}/pause and /resume: consumption stops and starts again; what is
 // buffered stays and is loaded.

@@ -4,11 +4,11 @@
 
 #include "actors/messages.h"
 #include "actors/sinks/dead_letter_queue.h"
-#include "actors/transforms/transform_stage.h"
 #include "common/log.h"
 #include "protocol/connect/json_converter.h"
 #include "protocol/connect/record.h"
 #include "protocol/stream_load/row_encoder.h"
+#include "protocol/transforms/transform.h"
 
 namespace starpipe::sources {
 
@@ -17,7 +17,7 @@ struct partition_source_state {
   caf::actor supervisor;
   std::unique_ptr<connect::record_converter> converter;
   std::unique_ptr<stream_load::row_encoder> encoder;
-  caf::actor stage; // the transform actor, when the connector has transforms
+  std::shared_ptr<const transforms::chain> chain; // when the connector has transforms
   std::map<std::string, caf::actor> writers; // table -> writer
   uint64_t next_seq = 0;
   bool failed = false;
@@ -173,12 +173,12 @@ void convert_batch(self_ptr self, const record_batch& batch) {
   emit(self, batch, out);
 }
 
-// With transforms: decode key and value to Connect records, let the transform actor apply
-// the chain, then render the surviving records as rows of the table their topic maps to.
+// With transforms: decode key and value to Connect records, apply the chain, then render the
+// surviving records as rows of the table their topic maps to.
 void transform_batch(self_ptr self, const record_batch& batch) {
   auto& st = self->state;
   const auto& c = *st.settings.connector;
-  auto out = std::make_shared<batch_output>();
+  batch_output out;
   std::vector<connect::connect_record> records;
   records.reserve(batch.records->items.size());
   for (auto* m : batch.records->items) {
@@ -190,53 +190,48 @@ void transform_batch(self_ptr self, const record_batch& batch) {
     r.timestamp = rd_kafka_message_timestamp(m, &tstype);
     std::string error;
     if (!connect::decode(c.key_converter, static_cast<const char*>(m->key), m->key_len, r.key, error)) {
-      if (!record_error(self, batch.tp, m, m->offset, "key: " + error, "KEY_CONVERTER", c.key_converter.class_name, *out))
+      if (!record_error(self, batch.tp, m, m->offset, "key: " + error, "KEY_CONVERTER", c.key_converter.class_name, out))
         break;
       continue;
     }
     if (!connect::decode(c.value_converter, static_cast<const char*>(m->payload), m->len, r.value, error)) {
-      if (!record_error(self, batch.tp, m, m->offset, error, "VALUE_CONVERTER", c.value_converter.class_name, *out))
+      if (!record_error(self, batch.tp, m, m->offset, error, "VALUE_CONVERTER", c.value_converter.class_name, out))
         break;
       continue;
     }
     records.push_back(std::move(r));
   }
-  if (out->bad && records.empty()) return emit(self, batch, *out);
-  int64_t stop_at = out->bad ? out->bad->first : INT64_MAX;
-  self->request(st.stage, caf::infinite, transform_atom::value, std::move(records))
-      .await([self, batch, out, stop_at](std::vector<transform_actors::stage_result>& results) {
-        auto& st = self->state;
-        const auto& c = *st.settings.connector;
-        connect::render_options opts{c.zone.get()};
-        for (auto& res : results) {
-          if (res.offset > stop_at) break;
-          std::string error = res.error;
-          const char* stage = error.empty() ? "TASK_PUT" : "TRANSFORMATION";
-          if (error.empty() && res.record) {
-            auto& r = *res.record;
-            bool deleted = r.value && r.value->value.is_object() && r.value->value.contains("__op") &&
-                           r.value->value["__op"] == 1;
-            if (!(deleted && c.ignore_deletes)) {
-              auto row = connect::render_row(r, opts, error);
-              if (row) {
-                auto& rows = out->by_table[c.table_for(r.topic)];
-                st.encoder->begin_row(rows.data);
-                rows.data += *row;
-                st.encoder->end_row(rows.data);
-                ++rows.rows;
-                add_row_offset(rows.offsets, res.offset);
-              }
-            }
-          }
-          if (!error.empty() && !record_error(self, batch.tp, find_message(batch, res.offset), res.offset, error, stage,
-                                             stage == std::string("TASK_PUT") ? "com.starrocks.connector.kafka.StarRocksSinkTask"
-                                                                              : "transforms",
-                                             *out))
-            break;
-          if (res.offset < stop_at) out->last_done = std::max(out->last_done, res.offset);
+  if (out.bad && records.empty()) return emit(self, batch, out);
+  int64_t stop_at = out.bad ? out.bad->first : INT64_MAX;
+  connect::render_options opts{c.zone.get()};
+  for (auto& res : transforms::apply_to_batch(*st.chain, std::move(records))) {
+    if (res.offset > stop_at) break;
+    std::string error = res.error;
+    const char* stage = error.empty() ? "TASK_PUT" : "TRANSFORMATION";
+    if (error.empty() && res.record) {
+      auto& r = *res.record;
+      bool deleted = r.value && r.value->value.is_object() && r.value->value.contains("__op") &&
+                     r.value->value["__op"] == 1;
+      if (!(deleted && c.ignore_deletes)) {
+        auto row = connect::render_row(r, opts, error);
+        if (row) {
+          auto& rows = out.by_table[c.table_for(r.topic)];
+          st.encoder->begin_row(rows.data);
+          rows.data += *row;
+          st.encoder->end_row(rows.data);
+          ++rows.rows;
+          add_row_offset(rows.offsets, res.offset);
         }
-        emit(self, batch, *out);
-      });
+      }
+    }
+    if (!error.empty() &&
+        !record_error(self, batch.tp, find_message(batch, res.offset), res.offset, error, stage,
+                      stage == std::string("TASK_PUT") ? "com.starrocks.connector.kafka.StarRocksSinkTask" : "transforms",
+                      out))
+      break;
+    if (res.offset < stop_at) out.last_done = std::max(out.last_done, res.offset);
+  }
+  emit(self, batch, out);
 }
 
 } // namespace
@@ -250,16 +245,12 @@ caf::behavior partition_source(caf::stateful_actor<partition_source_state>* self
       st.settings.connector->value_converter, st.settings.connector->format, st.settings.connector->zone.get());
   st.encoder = std::make_unique<stream_load::row_encoder>(st.settings.connector->format,
                                                           st.settings.connector->row_delimiter);
-  if (!st.settings.connector->transforms.empty()) {
-    st.stage = transform_actors::spawn_transform_stage(self->system(),
-                                                       transforms::build_chain(st.settings.connector->transforms));
-    self->link_to(st.stage);
-  }
+  if (!st.settings.connector->transforms.empty()) st.chain = transforms::build_chain(st.settings.connector->transforms);
   return {
       [self](batch_atom, const record_batch& batch) {
         auto& st = self->state;
         if (st.failed || batch.records->items.empty()) return;
-        if (st.stage) transform_batch(self, batch);
+        if (st.chain) transform_batch(self, batch);
         else convert_batch(self, batch);
       },
       [self](caught_up_atom) {

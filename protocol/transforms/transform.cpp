@@ -106,4 +106,20 @@ json field_schema(const json& struct_schema, const std::string& field) {
   return json();
 }
 
+std::vector<chain_result> apply_to_batch(const chain& c, std::vector<connect_record> records) {
+  std::vector<chain_result> out;
+  out.reserve(records.size());
+  for (auto& r : records) {
+    chain_result res;
+    res.offset = r.offset;
+    try {
+      res.record = c.apply(std::move(r));
+    } catch (const std::exception& e) {
+      res.error = e.what();
+    }
+    out.push_back(std::move(res));
+  }
+  return out;
+}
+
 } // namespace starpipe::transforms
