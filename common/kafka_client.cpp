@@ -34,4 +34,21 @@ rd_kafka_t* new_kafka_client(rd_kafka_type_t type, const std::map<std::string, s
   return rk; // owns conf on success
 }
 
+std::optional<std::string> bytes_of(const void* p, size_t n) {
+  if (!p) return std::nullopt;
+  return std::string(static_cast<const char*>(p), n);
+}
+
+std::vector<std::pair<std::string, std::string>> headers_of(const rd_kafka_message_t* m) {
+  std::vector<std::pair<std::string, std::string>> out;
+  rd_kafka_headers_t* hdrs = nullptr;
+  if (rd_kafka_message_headers(m, &hdrs) != RD_KAFKA_RESP_ERR_NO_ERROR) return out;
+  const char* name;
+  const void* value;
+  size_t size;
+  for (size_t i = 0; rd_kafka_header_get_all(hdrs, i, &name, &value, &size) == RD_KAFKA_RESP_ERR_NO_ERROR; ++i)
+    out.emplace_back(name, value ? std::string(static_cast<const char*>(value), size) : std::string());
+  return out;
+}
+
 } // namespace starpipe

@@ -88,11 +88,6 @@ std::string produce_letters(producer& p, const dead_letter_settings& settings, c
   return std::string();
 }
 
-std::optional<std::string> bytes_of(const void* p, size_t n) {
-  if (!p) return std::nullopt;
-  return std::string(static_cast<const char*>(p), n);
-}
-
 // Reads the records of `wanted` again by offset (their offsets are not committed, so Kafka
 // still has them) with a consumer of its own that joins no group. Bounded: 30 s in all.
 std::string reread(const dead_letter_settings& s, const std::vector<rejected_record>& wanted,
@@ -133,18 +128,9 @@ std::string reread(const dead_letter_settings& s, const std::vector<rejected_rec
       auto at = it->second.find(m->offset);
       if (at != it->second.end()) {
         const rejected_record& w = *at->second;
-        dead_letter d{w.topic, w.partition, w.offset, bytes_of(m->key, m->key_len), bytes_of(m->payload, m->len),
-                      {}, "TASK_PUT", "com.starrocks.connector.kafka.StarRocksSinkTask", w.reason,
-                      "com.starrocks.data.load.stream.exception.StreamLoadFailException"};
-        rd_kafka_headers_t* hdrs = nullptr;
-        if (rd_kafka_message_headers(m, &hdrs) == RD_KAFKA_RESP_ERR_NO_ERROR) {
-          const char* name;
-          const void* value;
-          size_t size;
-          for (size_t i = 0; rd_kafka_header_get_all(hdrs, i, &name, &value, &size) == RD_KAFKA_RESP_ERR_NO_ERROR; ++i)
-            d.headers.emplace_back(name, value ? std::string(static_cast<const char*>(value), size) : std::string());
-        }
-        out.push_back(std::move(d));
+        out.push_back({w.topic, w.partition, w.offset, bytes_of(m->key, m->key_len), bytes_of(m->payload, m->len),
+                       headers_of(m), "TASK_PUT", "com.starrocks.connector.kafka.StarRocksSinkTask", w.reason,
+                       "com.starrocks.data.load.stream.exception.StreamLoadFailException"});
         it->second.erase(at);
       }
       // Offsets passed without their record (compacted away) cannot be re-read.

@@ -4,6 +4,7 @@
 
 #include "actors/messages.h"
 #include "actors/sinks/dead_letter_queue.h"
+#include "common/kafka_client.h"
 #include "common/log.h"
 #include "protocol/connect/json_converter.h"
 #include "protocol/connect/record.h"
@@ -55,11 +56,6 @@ const rd_kafka_message_t* find_message(const record_batch& batch, int64_t offset
   return nullptr;
 }
 
-std::optional<std::string> bytes_of(const void* p, size_t n) {
-  if (!p) return std::nullopt;
-  return std::string(static_cast<const char*>(p), n);
-}
-
 // A record that cannot become a row: stop (none) or skip and say so (all), keeping it for
 // the dead-letter topic when there is one. Returns true when processing goes on.
 bool record_error(self_ptr self, const topic_partition& tp, const rd_kafka_message_t* m, int64_t offset,
@@ -71,17 +67,8 @@ bool record_error(self_ptr self, const topic_partition& tp, const rd_kafka_messa
     return false;
   }
   if (self->state.settings.dead_letters && m) {
-    sinks::dead_letter d{tp.topic, tp.partition, offset, bytes_of(m->key, m->key_len), bytes_of(m->payload, m->len),
-                         {}, stage, class_name, reason};
-    rd_kafka_headers_t* hdrs = nullptr;
-    if (rd_kafka_message_headers(m, &hdrs) == RD_KAFKA_RESP_ERR_NO_ERROR) {
-      const char* name;
-      const void* value;
-      size_t size;
-      for (size_t i = 0; rd_kafka_header_get_all(hdrs, i, &name, &value, &size) == RD_KAFKA_RESP_ERR_NO_ERROR; ++i)
-        d.headers.emplace_back(name, value ? std::string(static_cast<const char*>(value), size) : std::string());
-    }
-    out.dead.push_back(std::move(d));
+    out.dead.push_back({tp.topic, tp.partition, offset, bytes_of(m->key, m->key_len), bytes_of(m->payload, m->len),
+                        headers_of(m), stage, class_name, reason});
   }
   if (c.errors_log) {
     std::string text = "skipped record at " + where(tp, offset) + ": " + reason + " (errors.tolerance=all)";

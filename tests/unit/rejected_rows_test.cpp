@@ -61,6 +61,15 @@ size_t run(rejection_search& search, fake_starrocks& sr, const std::string& body
   return loads;
 }
 
+// `bad` distinct rejected rows of n; log quotes and counts on or off at random.
+fake_starrocks random_starrocks(std::mt19937& rng, size_t n, size_t bad) {
+  fake_starrocks sr;
+  while (sr.bad.size() < std::min(bad, n)) sr.bad.insert(rng() % n);
+  sr.quote = rng() % 2;
+  sr.count = rng() % 2;
+  return sr;
+}
+
 std::string json_body(size_t n) {
   std::string body = "[";
   for (size_t i = 0; i < n; ++i)
@@ -156,11 +165,7 @@ TEST_CASE("rejection_search: random rejected sets, logs or not, counts or not: e
     size_t n = 1 + rng() % 300;
     std::string body = json_body(n);
     auto spans = split_body(body, load_format::json, "\n");
-    fake_starrocks sr;
-    size_t bad = 1 + rng() % std::max<size_t>(1, n / (1 + rng() % 20));
-    while (sr.bad.size() < std::min(bad, n)) sr.bad.insert(rng() % n);
-    sr.quote = rng() % 2;
-    sr.count = rng() % 2;
+    auto sr = random_starrocks(rng, n, 1 + rng() % std::max<size_t>(1, n / (1 + rng() % 20)));
     rejection_search search(n, false);
     run(search, sr, body, spans);
     std::set<size_t> found;
@@ -178,11 +183,7 @@ TEST_CASE("rejection_search first_only (errors.tolerance=none): the first reject
     size_t n = 1 + rng() % 300;
     std::string body = json_body(n);
     auto spans = split_body(body, load_format::json, "\n");
-    fake_starrocks sr;
-    size_t bad = 1 + rng() % 5;
-    while (sr.bad.size() < std::min(bad, n)) sr.bad.insert(rng() % n);
-    sr.quote = rng() % 2;
-    sr.count = rng() % 2;
+    auto sr = random_starrocks(rng, n, 1 + rng() % 5);
     rejection_search search(n, true);
     run(search, sr, body, spans);
     REQUIRE(!search.rejected().empty());

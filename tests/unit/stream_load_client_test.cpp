@@ -167,6 +167,13 @@ client_settings settings_for(const std::vector<std::string>& fes) {
   return s;
 }
 
+// A port nothing listens on: connections to it are refused.
+unsigned short closed_port() {
+  asio::io_context ioc;
+  tcp::acceptor a(ioc, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0));
+  return a.local_endpoint().port();
+}
+
 // An FE that redirects every load to `be` and answers get_load_state with `state`.
 std::function<reply(const seen_request&)> fe_redirecting_to(scripted_server*& be, std::string state = "VISIBLE") {
   return [&be, state](const seen_request& req) {
@@ -315,12 +322,7 @@ TEST_CASE("stream load client: Fail with a retryable message, then a dropped con
 }
 
 TEST_CASE("stream load client: fails over to the next FE when one is down") {
-  unsigned short dead_port;
-  {
-    asio::io_context ioc;
-    tcp::acceptor a(ioc, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0));
-    dead_port = a.local_endpoint().port();
-  } // closed: connections to it are refused
+  unsigned short dead_port = closed_port();
   scripted_server be([](const seen_request&) { return reply{true, 200, result_json("Success"), {}, false, false}; });
   scripted_server* bep = &be;
   scripted_server fe(fe_redirecting_to(bep));
@@ -402,12 +404,7 @@ TEST_CASE("stream load client: a silent FE is skipped for the next one, and a st
 }
 
 TEST_CASE("stream load client: an unreachable BE behind the FE's 307 is named as the BE, not the FE") {
-  unsigned short dead_port;
-  {
-    asio::io_context ioc;
-    tcp::acceptor a(ioc, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0));
-    dead_port = a.local_endpoint().port();
-  } // closed: connections to it are refused
+  unsigned short dead_port = closed_port();
   scripted_server fe([dead_port](const seen_request& req) {
     reply r;
     r.send_continue = false;
