@@ -484,6 +484,24 @@ void next_probe(self_ptr self) {
   auto& st = self->state;
   auto& r = *st.rejecting;
   if (r.search.done()) return finish_rejection(self);
+  if (r.search.gave_up()) {
+    std::string found;
+    if (!r.search.rejected().empty()) {
+      auto o = st.request_origins.at(r.search.rejected().begin()->first);
+      found = "; the first rejected record found is at topic " + o.tp.topic + ", partition " +
+              std::to_string(o.tp.partition) + ", offset " + std::to_string(o.offset) + ": " +
+              r.search.rejected().begin()->second;
+    }
+    std::string text = "StarRocks rejected too many of the " + std::to_string(r.rows) + " rows of load " +
+                       r.first_label + " to tell them apart in " +
+                       std::to_string(stream_load::rejection_search::max_probes) + " loads (" +
+                       std::to_string(r.search.rejected().size()) + " found, " +
+                       std::to_string(r.search.loaded_rows()) + " loaded)" + found +
+                       ". Nothing of the batch is committed; fix the table or the records and restart";
+    deliver_prepared(st, prepared_checkpoint{false, text, {}, r.prepared});
+    fail_writer(self, text, std::nullopt);
+    return;
+  }
   const auto& c = *st.settings.connector;
   const auto& rows = r.search.current();
   auto body = std::make_shared<const std::string>(stream_load::body_of(*r.body, r.spans, rows, c.format, c.row_delimiter));

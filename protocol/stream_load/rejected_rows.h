@@ -54,7 +54,14 @@ class rejection_search {
 public:
   rejection_search(size_t rows, bool first_only);
 
+  // Loads one refused load may take to tell its rows apart. Halving costs about two loads per
+  // rejected row and level, so this covers dozens of rejected rows in a large batch; a batch
+  // that needs more (most rows rejected and the log not quoting them) fails the task instead
+  // of keeping StarRocks busy for hours.
+  static constexpr size_t max_probes = 1000;
+
   bool done() const { return pending_.empty(); }
+  bool gave_up() const { return !done() && probes_ >= max_probes; }
   const std::vector<size_t>& current() const { return pending_.back(); }
   size_t probes() const { return probes_; }
 

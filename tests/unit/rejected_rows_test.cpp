@@ -177,6 +177,26 @@ TEST_CASE("rejection_search: random rejected sets, logs or not, counts or not: e
   }
 }
 
+TEST_CASE("rejection_search: a batch whose every row is rejected, unquoted and uncounted, gives up after max_probes") {
+  size_t n = 5000;
+  std::string body = json_body(n);
+  auto spans = split_body(body, load_format::json, "\n");
+  fake_starrocks sr;
+  for (size_t i = 0; i < n; ++i) sr.bad.insert(i);
+  sr.quote = false;
+  sr.count = false;
+  rejection_search search(n, false);
+  search.refused({}, std::nullopt, "too many filtered rows"); // the refused load itself
+  while (!search.done() && !search.gave_up()) {
+    CHECK_FALSE(sr.load(search.current()));
+    search.refused({}, std::nullopt, "too many filtered rows");
+  }
+  CHECK(search.gave_up());
+  CHECK(search.probes() == rejection_search::max_probes);
+  CHECK(sr.loaded.empty());
+  CHECK(!search.rejected().empty()); // what was found so far can be named
+}
+
 TEST_CASE("rejection_search first_only (errors.tolerance=none): the first rejected row; nothing after it loads") {
   std::mt19937 rng(7);
   for (int round = 0; round < 200; ++round) {
