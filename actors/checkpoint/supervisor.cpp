@@ -5,6 +5,7 @@
 
 #include "actors/messages.h"
 #include "actors/sinks/dead_letter_queue.h"
+#include "protocol/checkpoint/connector_health.h"
 #include "actors/sinks/load_executor.h"
 #include "actors/sinks/stream_load_writer.h"
 #include "actors/sources/kafka_consumer.h"
@@ -31,13 +32,7 @@ struct supervisor_state {
   bool paused = false;
   bool flushing_for_pressure = false;
   std::set<std::string> topics_seen;
-  clock::time_point last_progress = clock::now();
-  bool stalled = false;
-  bool waiting_for_starrocks = false; // a writer retries an unreachable StarRocks
-  // progress
-  int64_t rows_total = 0, bytes_total = 0, loads_total = 0, filtered_total = 0;
-  int64_t rows_at_last_report = 0;
-  clock::time_point last_report = clock::now();
+  checkpoint::connector_health health{clock::now()};
   static inline const char* name = "supervisor";
 };
 
@@ -139,21 +134,21 @@ caf::actor writer_for(self_ptr self, const std::string& table, int task) {
   return w;
 }
 
-void report_progress(self_ptr self) {
-  auto& st = self->state;
-  auto now = clock::now();
-  double secs = std::chrono::duration<double>(now - st.last_report).count();
-  int64_t rows = st.rows_total - st.rows_at_last_report;
+int64_t total_lag(const supervisor_state& st) {
   int64_t lag = 0;
   for (const auto& [i, l] : st.lag) lag += l;
-  if (rows > 0 || lag > 0)
-    LOG_INFO("supervisor", "connector " << st.settings.connector->name << ": "
-                                        << std::fixed << std::setprecision(1) << (secs > 0 ? static_cast<double>(rows) / secs : 0.0) << " rows/s, "
-                                        << st.rows_total << " rows in " << st.loads_total << " loads, lag " << lag
-                                        << ", buffered " << st.tracker.outstanding_bytes() << " bytes"
-                                        << (st.failed ? ", FAILED" : ""));
-  st.rows_at_last_report = st.rows_total;
-  st.last_report = now;
+  return lag;
+}
+
+void report_progress(self_ptr self) {
+  auto& st = self->state;
+  auto r = st.health.take_report(clock::now());
+  int64_t lag = total_lag(st);
+  if (r.rows_since > 0 || lag > 0)
+    LOG_INFO("supervisor", "connector " << st.settings.connector->name << ": " << std::fixed << std::setprecision(1)
+                                        << r.rows_per_second << " rows/s, " << st.health.rows_total() << " rows in "
+                                        << st.health.loads_total() << " loads, lag " << lag << ", buffered "
+                                        << st.tracker.outstanding_bytes() << " bytes" << (st.failed ? ", FAILED" : ""));
 }
 
 // A task that loads nothing while records wait in Kafka must not look healthy: say so in the
@@ -161,18 +156,13 @@ void report_progress(self_ptr self) {
 void watch_for_stall(self_ptr self) {
   auto& st = self->state;
   if (st.failed || st.stopping || st.paused) {
-    st.last_progress = clock::now();
+    st.health.not_expected_to_load(clock::now());
     return;
   }
-  int64_t lag = 0;
-  for (const auto& [i, l] : st.lag) lag += l;
-  auto idle = std::chrono::duration_cast<std::chrono::seconds>(clock::now() - st.last_progress).count();
-  int64_t buffered = st.tracker.outstanding_bytes();
-  if (st.stalled || (lag <= 0 && buffered <= 0) || idle * 1000 < st.settings.worker->task_stall_timeout_ms) return;
-  st.stalled = true;
-  std::string why = "Stalled: no rows loaded for " + std::to_string(idle) + " s while " + std::to_string(lag) +
-                    " records wait in Kafka and " + std::to_string(buffered) +
-                    " bytes wait in starpipe (StarRocks slow or unreachable, or loads retrying)";
+  auto stalled = st.health.check_stall(total_lag(st), st.tracker.outstanding_bytes(),
+                                       st.settings.worker->task_stall_timeout_ms, clock::now());
+  if (!stalled) return;
+  const std::string& why = *stalled;
   LOG_WARN("supervisor", "connector " << st.settings.connector->name << ": " << why);
   publish(self, [&](pipelines::connector_view& v) {
     v.metrics.stalled = 1;
@@ -180,11 +170,10 @@ void watch_for_stall(self_ptr self) {
   });
 }
 
-void progress_made(self_ptr self) {
+void progress_made(self_ptr self, int64_t rows) {
   auto& st = self->state;
-  st.last_progress = clock::now();
-  if (st.waiting_for_starrocks) {
-    st.waiting_for_starrocks = false;
+  auto ended = st.health.on_loaded(rows, clock::now());
+  if (ended.wait_ended) {
     LOG_INFO("supervisor", "connector " << st.settings.connector->name << ": StarRocks answers again");
     publish(self, [&](pipelines::connector_view& v) {
       v.metrics.waiting_for_starrocks = 0;
@@ -192,8 +181,7 @@ void progress_made(self_ptr self) {
         if (t.state == "RUNNING" && t.trace.rfind("Retrying: ", 0) == 0) t.trace.clear();
     });
   }
-  if (!st.stalled) return;
-  st.stalled = false;
+  if (!ended.stall_ended) return;
   LOG_INFO("supervisor", "connector " << st.settings.connector->name << ": loading again, no longer stalled");
   publish(self, [&](pipelines::connector_view& v) {
     v.metrics.stalled = 0;
@@ -207,7 +195,7 @@ void hold(self_ptr self, bool pause) {
   auto& st = self->state;
   if (st.paused == pause || st.stopping) return;
   st.paused = pause;
-  if (!pause) st.last_progress = clock::now(); // a pause is not a stall
+  if (!pause) st.health.not_expected_to_load(clock::now()); // a pause is not a stall
   for (const auto& c : st.consumers) self->send(c, pause ? caf::make_message(pause_atom::value) : caf::make_message(resume_atom::value));
   const char* state = pause ? "PAUSED" : "RUNNING";
   LOG_INFO("supervisor", "connector " << st.settings.connector->name
@@ -343,11 +331,7 @@ caf::behavior supervisor(caf::stateful_actor<supervisor_state>* self, supervisor
       [self](loaded_atom, const std::vector<piece_id>& pieces, const load_stats& stats) {
         auto& st = self->state;
         for (const auto& p : pieces) st.tracker.ack(p.tp, p.seq);
-        st.rows_total += stats.rows;
-        st.bytes_total += stats.bytes;
-        st.filtered_total += stats.filtered_rows;
-        ++st.loads_total;
-        progress_made(self);
+        progress_made(self, stats.rows);
         give_back_credit(self);
         publish(self, [&](pipelines::connector_view& v) {
           v.metrics.total_flush_bytes += stats.bytes;
@@ -375,7 +359,7 @@ caf::behavior supervisor(caf::stateful_actor<supervisor_state>* self, supervisor
       [self](retrying_atom, const std::string& table, const std::string& reason) {
         auto& st = self->state;
         if (st.failed || st.stopping) return;
-        st.waiting_for_starrocks = true;
+        st.health.on_waiting_for_starrocks();
         const std::string why = "Retrying: loading table " + table + ": " + reason;
         publish(self, [&](pipelines::connector_view& v) {
           v.metrics.waiting_for_starrocks = 1;
