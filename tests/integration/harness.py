@@ -258,6 +258,19 @@ class _StarpipeProcess:
             parsed = text
         return status, parsed, headers
 
+    def task_state(self, connector="c", task=0):
+        """The task's entry of GET /connectors/{connector}/status, or None while there is none."""
+        try:
+            code, body, _ = self.request(f"/connectors/{connector}/status")
+        except OSError:
+            return None
+        tasks = body.get("tasks") if code == 200 and isinstance(body, dict) else None
+        return next((t for t in tasks if t.get("id") == task), None) if tasks else None
+
+    def wait_for_task_state(self, state, timeout, what, connector="c"):
+        """Waits until the task reports `state` over REST; returns its status entry."""
+        return wait_until(lambda: (t := self.task_state(connector)) and t["state"] == state and t, timeout, what)
+
     def stop(self, timeout=90):
         """SIGTERM and wait; returns the exit code."""
         self.proc.send_signal(signal.SIGTERM)

@@ -97,11 +97,14 @@ def test_old_starrocks_without_the_transaction_interface_gets_stream_load_v1():
     kafka2.produce("t", rows(0, 5))
     sp = Starpipe(kafka2, sr, [{"name": "e", "topics": "t", "starrocks.database.name": "d",
                                 "sink.semantic": "exactly-once"}]).start()
-    wait_until(lambda: "task FAILED" in sp.logs(), 60, "the exactly-once task to fail")
-    check("exactly-once needs the transaction Stream Load interface (StarRocks 2.4 or later)" in sp.logs(),
-          "the reason")
-    sp.stop()
-    check(kafka2.committed("connect-e", "t", 1) == {0: None}, "nothing committed")
+    task = sp.wait_for_task_state("FAILED", 60, "the exactly-once task to fail", connector="e")
+    check("exactly-once needs the transaction Stream Load interface (StarRocks 2.4 or later)" in task["trace"],
+          f"the reason in the task's trace: {task}")
+    check(sp.stop() == 0, "exit 0")
+    # The task records its slot at offset 0 when it takes the partition (exactly-once
+    # recovery); no offset past a row may be committed.
+    committed = kafka2.committed("connect-e", "t", 1)
+    check(committed[0] in (None, 0), f"nothing committed past the start: {committed}")
 
 
 def test_slow_answer_is_waited_for():
@@ -124,10 +127,11 @@ def test_non_retryable_failure_stops_the_task_without_committing_past_it():
     wait_until(lambda: kafka.committed("connect-c", "t", 1) == {0: 10}, 30, "commit of the good rows")
     # id is INT NOT NULL: a string id becomes NULL and the row is filtered -> too many filtered rows
     kafka.produce("t", ['{"id":"not-a-number","v":"bad"}'] + rows(10, 5))
-    wait_until(lambda: "task FAILED" in sp.logs(), 30, "the task to fail")
-    logs = sp.logs()
-    check("too many filtered rows" in logs, "StarRocks' message in the log")
-    check("ErrorURL" in logs and "NULL value in non-nullable column 'id'" in logs, "the ErrorURL's reasons in the log")
+    task = sp.wait_for_task_state("FAILED", 30, "the task to fail")
+    # The trace names the record, StarRocks' answer, and the reason read from its ErrorURL.
+    check("topic t, partition 0, offset 10" in task["trace"], f"the rejected record named: {task}")
+    check("too many filtered rows" in task["trace"], f"StarRocks' answer: {task}")
+    check("NULL value in non-nullable column 'id'" in task["trace"], f"the ErrorURL's reason: {task}")
     check(sp.stop() == 0, "exit 0")
     check(ids(sr) == list(range(10)), "nothing of the failed batch loaded")
     check(kafka.committed("connect-c", "t", 1) == {0: 10}, "offset not committed past the failed batch")
@@ -152,9 +156,9 @@ def test_record_that_is_not_json_stops_the_task_naming_it():
     sr = StarRocks(SQL)
     kafka.produce("t", rows(0, 3) + ["this is not json"] + rows(3, 3))
     sp = Starpipe(kafka, sr, [{"name": "c", "topics": "t", "starrocks.database.name": "d"}]).start()
-    wait_until(lambda: "task FAILED" in sp.logs(), 30, "the task to fail")
+    task = sp.wait_for_task_state("FAILED", 30, "the task to fail")
     wait_until(lambda: len(ids(sr)) == 3, 30, "the rows before the bad record")
-    check("topic t, partition 0, offset 3" in sp.logs(), "the bad record is named")
+    check("topic t, partition 0, offset 3" in task["trace"], f"the bad record is named: {task}")
     check(sp.stop() == 0, "exit 0")
     check(kafka.committed("connect-c", "t", 1) == {0: 3}, "committed up to the bad record, not past it")
 
@@ -228,4 +232,5 @@ if __name__ == "__main__":
                test_slow_answer_is_waited_for, test_non_retryable_failure_stops_the_task_without_committing_past_it,
                test_filtered_rows_within_the_ratio_are_reported_with_reasons,
                test_record_that_is_not_json_stops_the_task_naming_it, test_poison_record_skipped_and_logged_with_tolerance_all,
-               test_poison_record_goes_to_the_dead_letter_topic_with_context_headers, test_starrocks_down_then_up])
+               test_poison_record_goes_to_the_dead_letter_topic_with_context_headers, test_starrocks_down_then_up,
+               test_old_starrocks_without_the_transaction_interface_gets_stream_load_v1])

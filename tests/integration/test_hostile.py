@@ -42,8 +42,7 @@ def good_row(i, schemas):
 
 
 def task_state(sp, name="c"):
-    code, body, _ = sp.request(f"/connectors/{name}/status")
-    return body["tasks"][0] if code == 200 and body.get("tasks") else None
+    return sp.task_state(name)
 
 
 def test_deeply_nested_record_fails_the_task_not_the_process():

@@ -96,7 +96,7 @@ def test_failed_task_reports_the_cause():
     sr = StarRocks(SQL)
     kafka.produce("t", ['{"id":"x","v":"bad"}'])
     sp = Starpipe(kafka, sr, [{"name": "c", "topics": "t", "starrocks.database.name": "d"}]).start()
-    wait_until(lambda: "task FAILED" in sp.logs(), 30, "the task to fail")
+    sp.wait_for_task_state("FAILED", 30, "the task to fail")
     task = json.loads(curl(sp.rest_port, "/connectors/c/status")[1])["tasks"][0]
     check("too many filtered rows" in task["trace"], task)
     code, body = curl(sp.rest_port, "/metrics")
