@@ -451,7 +451,6 @@ bool on_rows_refused(self_ptr self, const std::string& reason, const std::option
     const auto& c = *st.settings.connector;
     auto quoted = stream_load::match_error_log(log, *r.body, r.spans, r.search.current(), c.format);
     std::string why = stream_load::first_error_line(log);
-    if (why.rfind("Error: ", 0) == 0) why = why.substr(7);
     if (why.empty()) why = reason;
     r.search.refused(quoted, filtered, why);
     next_probe(self);
@@ -536,7 +535,7 @@ void finish_rejection(self_ptr self) {
     const auto& first = rejected.front();
     std::string text = "StarRocks rejected the record at topic " + first.topic + ", partition " +
                        std::to_string(first.partition) + ", offset " + std::to_string(first.offset) + ": " +
-                       first.reason.substr(std::string("StarRocks rejected the row: ").size()) + " (the load answered " +
+                       r->search.rejected().begin()->second + " (the load answered " +
                        r->first_refusal +
                        "; errors.tolerance=none: the task stops and the offset is not committed past this record)";
     deliver_prepared(st, prepared_checkpoint{false, text, {}, r->prepared});

@@ -79,6 +79,11 @@ std::string trim(std::string s) {
   return s;
 }
 
+// A log line's reason: the text before its quoted row, without StarRocks' "Error: ".
+std::string without_error_prefix(std::string reason) {
+  return reason.rfind("Error: ", 0) == 0 ? reason.substr(7) : reason;
+}
+
 } // namespace
 
 std::map<size_t, std::string> match_error_log(const std::string& log, const std::string& body,
@@ -110,9 +115,7 @@ std::map<size_t, std::string> match_error_log(const std::string& log, const std:
       if (!key) continue;
       auto it = by_text.find(*key);
       if (it == by_text.end()) continue;
-      std::string reason = line.substr(0, m);
-      if (reason.rfind("Error: ", 0) == 0) reason = reason.substr(7);
-      out[it->second] = reason;
+      out[it->second] = without_error_prefix(line.substr(0, m));
       by_text.erase(it);
       break;
     }
@@ -122,7 +125,7 @@ std::map<size_t, std::string> match_error_log(const std::string& log, const std:
 
 std::string first_error_line(const std::string& log) {
   size_t end = log.find('\n');
-  return trim(log.substr(0, end == std::string::npos ? log.size() : end));
+  return without_error_prefix(trim(log.substr(0, end == std::string::npos ? log.size() : end)));
 }
 
 rejection_search::rejection_search(size_t rows, bool first_only) : first_only_(first_only) {

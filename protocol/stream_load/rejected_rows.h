@@ -43,7 +43,8 @@ std::map<size_t, std::string> match_error_log(const std::string& log, const std:
                                               const std::vector<row_span>& spans,
                                               const std::vector<size_t>& candidates, conf::load_format format);
 
-// The first line of an error log (the reason to give when no line could be matched).
+// The first line of an error log without its "Error: " (the reason to give when no line
+// could be matched).
 std::string first_error_line(const std::string& log);
 
 // The search over one refused load's rows. The refused load itself is the first probe: the
