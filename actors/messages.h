@@ -1,8 +1,6 @@
 #pragma once
 // The messages actors exchange. Hot-path messages carry batches (a poll's worth of records
 // for one partition, a fragment of encoded rows), never one record.
-#include <librdkafka/rdkafka.h>
-
 #include <caf/all.hpp>
 
 #include <map>
@@ -10,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "protocol/checkpoint/offset_tracker.h"
+#include "protocol/pipeline/source_contract.h"
 #include "protocol/exactly_once/checkpoint_record.h"
 #include "protocol/exactly_once/prepared_checkpoint.h"
 #include "protocol/stream_load/load_request.h"
@@ -19,23 +17,20 @@
 
 namespace starpipe {
 
-using checkpoint::topic_partition;
+using pipeline::position_map;
+using pipeline::record_set;
+using pipeline::source_position;
+using pipeline::stream_id;
 
-// Records of one partition from one poll. Owns the librdkafka messages (no payload copy).
-struct kafka_messages {
-  std::vector<rd_kafka_message_t*> items;
-  kafka_messages() = default;
-  kafka_messages(const kafka_messages&) = delete;
-  kafka_messages& operator=(const kafka_messages&) = delete;
-  ~kafka_messages() {
-    for (auto* m : items) rd_kafka_message_destroy(m);
-  }
-};
-
+// What a source hands on (source_contract.h): the records of one stream that one read
+// returned, in order. seq numbers a stream's batches from 0 up; last_position is where the
+// stream resumes once every record of the batch is done.
 struct record_batch {
-  topic_partition tp;
-  std::shared_ptr<kafka_messages> records;
-  int64_t bytes = 0; // payload bytes, charged against the consumer's credit
+  stream_id stream;
+  uint64_t seq = 0;
+  source_position last_position;
+  std::shared_ptr<const record_set> records;
+  int64_t bytes = 0; // what the batch costs until loaded, charged against its source's credit
 };
 
 // Offsets of consecutive rows: `count` rows from offsets first, first + 1, ...
@@ -51,10 +46,10 @@ inline void add_row_offset(std::vector<offset_run>& runs, int64_t offset) {
     runs.push_back({offset, 1});
 }
 
-// Encoded rows of one source batch for one table, with each row's source offset (so that a
+// Encoded rows of one source batch for one table, with each row's record offset (so that a
 // row StarRocks rejects can be named and re-read for the dead-letter topic).
 struct row_fragment {
-  topic_partition tp;
+  stream_id stream;
   uint64_t seq = 0;
   std::string table;
   std::string data;
@@ -64,7 +59,7 @@ struct row_fragment {
 
 // One source batch's piece that a load covered.
 struct piece_id {
-  topic_partition tp;
+  stream_id stream;
   uint64_t seq = 0;
 };
 
@@ -95,17 +90,18 @@ using register_atom = caf::atom_constant<caf::atom("register")>;
 using loaded_atom = caf::atom_constant<caf::atom("loaded")>;
 using failed_atom = caf::atom_constant<caf::atom("failed")>;
 using flush_atom = caf::atom_constant<caf::atom("flush")>;
-// consumer -> supervisor, (handoff_atom, partitions) -> offset_map: partitions are being given
-// up; load what is buffered for them and answer the offsets to commit before they go.
+// source -> supervisor, (handoff_atom, streams) -> position_map: the streams are being given
+// up; load what is buffered for them and answer the positions to commit before they go.
 using handoff_atom = caf::atom_constant<caf::atom("handoff")>;
-// supervisor -> consumer, shutdown step 1: stop polling and hand on everything read.
+// supervisor -> source, shutdown step 1 (the contract's barrier): read no more, and answer
+// once everything read is handed on.
 using quiesce_atom = caf::atom_constant<caf::atom("quiesce")>;
-// -> partition source: answers once everything it received before is handed on.
+// -> record stage: answers once everything it received before is handed on.
 using barrier_atom = caf::atom_constant<caf::atom("barrier")>;
 using commit_atom = caf::atom_constant<caf::atom("commit")>;
 using credit_atom = caf::atom_constant<caf::atom("credit")>;
 using pressure_atom = caf::atom_constant<caf::atom("pressure")>;
-// -> consumer: leave the group (revoking, so handing off and committing) and quit.
+// -> source: give up the streams (handing off and committing, as a revoke) and quit.
 using stop_atom = caf::atom_constant<caf::atom("stop")>;
 using writer_atom = caf::atom_constant<caf::atom("writer")>;
 using tick_atom = caf::atom_constant<caf::atom("tick")>;
@@ -141,10 +137,11 @@ using rejected_atom = caf::atom_constant<caf::atom("rejected")>;
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(starpipe::record_batch)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(starpipe::row_fragment)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(std::vector<starpipe::piece_id>)
-CAF_ALLOW_UNSAFE_MESSAGE_TYPE(starpipe::offset_map)
-CAF_ALLOW_UNSAFE_MESSAGE_TYPE(starpipe::topic_partition)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(starpipe::position_map)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(starpipe::stream_id)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(starpipe::source_position)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(starpipe::stream_load::interface_probe)
-CAF_ALLOW_UNSAFE_MESSAGE_TYPE(std::vector<starpipe::topic_partition>)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(std::vector<starpipe::stream_id>)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(starpipe::stream_load::load_request)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(starpipe::stream_load::attempt_outcome)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(starpipe::load_stats)

@@ -1,6 +1,6 @@
 #pragma once
-// A sink connector's pipeline: Kafka consumers (one per task) -> partition sources ->
-// Stream Load writers (one per table), under one supervisor.
+// A sink connector's pipeline: sources (Kafka consumers, one per task) -> record stages (one
+// per stream) -> Stream Load writers (one per table), under one supervisor.
 #include <caf/all.hpp>
 
 #include <memory>

@@ -6,6 +6,7 @@
 #include "actors/messages.h"
 #include "actors/sinks/dead_letter_queue.h"
 #include "protocol/checkpoint/connector_health.h"
+#include "protocol/checkpoint/position_tracker.h"
 #include "actors/sinks/load_executor.h"
 #include "actors/sinks/stream_load_writer.h"
 #include "actors/sources/kafka_consumer.h"
@@ -18,12 +19,12 @@ using clock = std::chrono::steady_clock;
 
 struct supervisor_state {
   supervisor_settings settings;
-  offset_tracker tracker;
+  position_tracker tracker;
   // By (task, table); at-least-once tasks share one writer per table (task 0).
   std::map<std::pair<int, std::string>, caf::actor> writers;
   bool exactly_once = false;
   std::map<int, std::string> slots; // exactly-once: each task's current writer slot
-  std::vector<caf::actor> consumers;
+  std::vector<caf::actor> sources;
   caf::actor dead_letters; // errors.deadletterqueue.topic.name under errors.tolerance=all
   std::map<int, int64_t> lag;
   bool failed = false;
@@ -43,8 +44,8 @@ using self_ptr = caf::stateful_actor<supervisor_state>*;
 void give_back_credit(self_ptr self) {
   auto& st = self->state;
   for (const auto& [owner, bytes] : st.tracker.take_released_bytes())
-    if (owner >= 0 && owner < static_cast<int>(st.consumers.size()) && bytes > 0)
-      self->send(st.consumers[owner], credit_atom::value, bytes);
+    if (owner >= 0 && owner < static_cast<int>(st.sources.size()) && bytes > 0)
+      self->send(st.sources[owner], credit_atom::value, bytes);
 }
 
 // Asks every writer to load what it holds; `done(all_ok)` runs when all answered.
@@ -75,7 +76,7 @@ void commit_checkpoint(self_ptr self) {
   st.tracker.take_advanced();
   auto advanced = st.tracker.all_committable();
   if (advanced.empty()) return;
-  for (const auto& c : st.consumers)
+  for (const auto& c : st.sources)
     self->request(c, caf::infinite, commit_atom::value, advanced).then([](bool) {}, [](caf::error&) {});
 }
 
@@ -101,7 +102,7 @@ void fail_task(self_ptr self, const std::string& reason) {
                                           "loaded before the failure and waits for a restart. Cause: "
                                        << reason);
   // Leaving the group drains each partition: rows loaded before the failure get committed.
-  for (const auto& c : st.consumers) self->request(c, caf::infinite, stop_atom::value).then([](bool) {});
+  for (const auto& c : st.sources) self->request(c, caf::infinite, stop_atom::value).then([](bool) {});
 }
 
 // At-least-once: one writer per table for all tasks. Exactly-once: one per task and table,
@@ -112,7 +113,8 @@ caf::actor writer_for(self_ptr self, const std::string& table, int task) {
   auto it = st.writers.find(key);
   if (it != st.writers.end()) return it->second;
   const auto& c = *st.settings.connector;
-  auto executor = sinks::spawn_load_executor(self->system(), stream_load::client_settings_for(c));
+  auto executor = st.settings.make_executor ? st.settings.make_executor(self->system())
+                                            : sinks::spawn_load_executor(self->system(), stream_load::client_settings_for(c));
   sinks::writer_settings ws;
   ws.table = table;
   ws.connector = st.settings.connector;
@@ -190,13 +192,13 @@ void progress_made(self_ptr self, int64_t rows) {
   });
 }
 
-// PUT /pause and /resume: consumers stop or start fetching; buffered rows are kept and loaded.
+// PUT /pause and /resume: sources stop or start fetching; buffered rows are kept and loaded.
 void hold(self_ptr self, bool pause) {
   auto& st = self->state;
   if (st.paused == pause || st.stopping) return;
   st.paused = pause;
   if (!pause) st.health.not_expected_to_load(clock::now()); // a pause is not a stall
-  for (const auto& c : st.consumers) self->send(c, pause ? caf::make_message(pause_atom::value) : caf::make_message(resume_atom::value));
+  for (const auto& c : st.sources) self->send(c, pause ? caf::make_message(pause_atom::value) : caf::make_message(resume_atom::value));
   const char* state = pause ? "PAUSED" : "RUNNING";
   LOG_INFO("supervisor", "connector " << st.settings.connector->name
                                       << (pause ? " PAUSED (buffered rows are kept and loaded)" : " resumed"));
@@ -209,8 +211,8 @@ void hold(self_ptr self, bool pause) {
 
 void checkpoint(self_ptr self) {
   auto& st = self->state;
-  if (st.exactly_once) { // each consumer runs its own two-phase checkpoint
-    for (const auto& c : st.consumers) self->send(c, checkpoint_atom::value);
+  if (st.exactly_once) { // each source runs its own two-phase checkpoint
+    for (const auto& c : st.sources) self->send(c, checkpoint_atom::value);
     return;
   }
   flush_all(self, [self](bool) { commit_checkpoint(self); });
@@ -218,18 +220,18 @@ void checkpoint(self_ptr self) {
 
 // Exactly-once, phase one for one task: its writers prepare; the answer carries their labels
 // and the offsets their rows reach on the task's partitions.
-caf::result<prepared_checkpoint> prepare_task(self_ptr self, int task, const std::vector<topic_partition>& tps) {
+caf::result<prepared_checkpoint> prepare_task(self_ptr self, int task, const std::vector<stream_id>& streams) {
   auto& st = self->state;
   auto rp = self->make_response_promise<prepared_checkpoint>();
   std::vector<caf::actor> writers;
   for (const auto& [key, w] : st.writers)
     if (key.first == task) writers.push_back(w);
   auto result = std::make_shared<prepared_checkpoint>();
-  auto finish = [self, rp, result, tps]() mutable {
+  auto finish = [self, rp, result, streams]() mutable {
     auto& st = self->state;
     if (result->ok)
-      for (const auto& tp : tps)
-        if (auto off = st.tracker.committable(tp)) result->offsets[tp] = *off;
+      for (const auto& s : streams)
+        if (auto p = st.tracker.committable(s)) result->positions[s] = *p;
     rp.deliver(*result);
   };
   if (writers.empty()) {
@@ -278,13 +280,18 @@ caf::behavior supervisor(caf::stateful_actor<supervisor_state>* self, supervisor
     st.dead_letters = dead_letters;
   }
   for (int i = 0; i < c.tasks_max; ++i) {
+    auto me = caf::actor_cast<caf::actor>(self);
+    if (st.settings.make_source) {
+      st.sources.push_back(st.settings.make_source(self->system(), i, me, dead_letters));
+      continue;
+    }
     sources::kafka_consumer_settings ks;
     ks.connector = st.settings.connector;
     ks.worker = st.settings.worker;
     ks.index = i;
     ks.budget_bytes = share;
     ks.dead_letters = dead_letters;
-    st.consumers.push_back(sources::spawn_kafka_consumer(self->system(), ks, caf::actor_cast<caf::actor>(self)));
+    st.sources.push_back(sources::spawn_kafka_consumer(self->system(), ks, me));
   }
   if (st.settings.registry) {
     pipelines::connector_view v;
@@ -294,7 +301,7 @@ caf::behavior supervisor(caf::stateful_actor<supervisor_state>* self, supervisor
     for (int i = 0; i < c.tasks_max; ++i) v.tasks.push_back({i, "RUNNING", "", ""});
     st.settings.registry->put(std::move(v));
   }
-  for (const auto& cons : st.consumers) self->monitor(cons);
+  for (const auto& cons : st.sources) self->monitor(cons);
   // CAF's defaults answer a stray message with an error that kills the sender; a pipeline
   // logs it instead.
   self->set_default_handler([self](caf::scheduled_actor*, caf::message_view& x) -> caf::result<caf::message> {
@@ -307,7 +314,7 @@ caf::behavior supervisor(caf::stateful_actor<supervisor_state>* self, supervisor
   self->set_down_handler([self](caf::down_msg& msg) {
     auto& st = self->state;
     if (st.stopping) return;
-    for (const auto& c : st.consumers)
+    for (const auto& c : st.sources)
       if (c.address() == msg.source) {
         fail_task(self, "a Kafka consumer of the connector stopped: " + self->system().render(msg.reason));
         return;
@@ -320,17 +327,17 @@ caf::behavior supervisor(caf::stateful_actor<supervisor_state>* self, supervisor
                                       << ", offsets committed every " << interval.count() << " ms");
 
   return {
-      [self](register_atom, const topic_partition& tp, uint64_t seq, int64_t last_offset, int parts, int64_t bytes,
+      [self](register_atom, const stream_id& stream, uint64_t seq, source_position last, int parts, int64_t bytes,
              int owner) {
         auto& st = self->state;
-        st.tracker.register_batch(tp, seq, last_offset, parts, bytes, owner);
-        if (st.topics_seen.insert(tp.topic).second)
-          publish(self, [&](pipelines::connector_view& v) { v.topics.insert(tp.topic); });
+        st.tracker.register_batch(stream, seq, last, parts, bytes, owner);
+        if (st.topics_seen.insert(stream.name).second)
+          publish(self, [&](pipelines::connector_view& v) { v.topics.insert(stream.name); });
         give_back_credit(self);
       },
       [self](loaded_atom, const std::vector<piece_id>& pieces, const load_stats& stats) {
         auto& st = self->state;
-        for (const auto& p : pieces) st.tracker.ack(p.tp, p.seq);
+        for (const auto& p : pieces) st.tracker.ack(p.stream, p.seq);
         progress_made(self, stats.rows);
         give_back_credit(self);
         publish(self, [&](pipelines::connector_view& v) {
@@ -344,16 +351,16 @@ caf::behavior supervisor(caf::stateful_actor<supervisor_state>* self, supervisor
         if (!st.stopping && !st.exactly_once) {
           auto advanced = st.tracker.take_advanced();
           if (!advanced.empty())
-            for (const auto& c : st.consumers) self->send(c, commit_atom::value, advanced, true);
+            for (const auto& c : st.sources) self->send(c, commit_atom::value, advanced, true);
         }
       },
       [self](failed_atom, const std::string& table, const std::string& reason, const std::vector<piece_id>& pieces) {
         auto& st = self->state;
-        for (const auto& p : pieces) st.tracker.fail(p.tp, p.seq, reason);
+        for (const auto& p : pieces) st.tracker.fail(p.stream, p.seq, reason);
         publish(self, [](pipelines::connector_view& v) { v.metrics.total_flush_failed_times += 1; });
         fail_task(self, "loading table " + table + " failed: " + reason);
       },
-      [self](failed_atom, const topic_partition&, int64_t, const std::string& reason) { fail_task(self, reason); },
+      [self](failed_atom, const stream_id&, int64_t, const std::string& reason) { fail_task(self, reason); },
       // StarRocks is unreachable and a load waits for it: RUNNING, with the reason in the
       // task trace and a gauge, until a load succeeds again.
       [self](retrying_atom, const std::string& table, const std::string& reason) {
@@ -369,29 +376,29 @@ caf::behavior supervisor(caf::stateful_actor<supervisor_state>* self, supervisor
       },
       [self](failed_atom, const std::string& reason) { fail_task(self, reason); },
       [self](writer_atom, const std::string& table, int task) { return writer_for(self, table, task); },
-      [self](prepare_atom, int task, const std::vector<topic_partition>& tps) { return prepare_task(self, task, tps); },
+      [self](prepare_atom, int task, const std::vector<stream_id>& streams) { return prepare_task(self, task, streams); },
       [self](slot_atom, int task, const std::string& slot) {
         auto& st = self->state;
         st.slots[task] = slot;
         for (const auto& [key, w] : st.writers)
           if (key.first == task) self->send(w, slot_atom::value, slot);
       },
-      [self](forget_atom, const std::vector<topic_partition>& tps) {
+      [self](forget_atom, const std::vector<stream_id>& streams) {
         auto& st = self->state;
-        for (const auto& tp : tps) st.tracker.forget(tp);
+        for (const auto& s : streams) st.tracker.forget(s);
         st.tracker.take_advanced();
         give_back_credit(self);
       },
-      [self](handoff_atom, const std::vector<topic_partition>& tps) -> caf::result<offset_map> {
-        auto rp = self->make_response_promise<offset_map>();
-        flush_all(self, [self, rp, tps](bool) mutable {
+      [self](handoff_atom, const std::vector<stream_id>& streams) -> caf::result<position_map> {
+        auto rp = self->make_response_promise<position_map>();
+        flush_all(self, [self, rp, streams](bool) mutable {
           auto& st = self->state;
-          offset_map out;
-          for (const auto& tp : tps) {
-            if (auto off = st.tracker.committable(tp)) out[tp] = *off;
-            st.tracker.forget(tp);
+          position_map out;
+          for (const auto& s : streams) {
+            if (auto p = st.tracker.committable(s)) out[s] = *p;
+            st.tracker.forget(s);
           }
-          st.tracker.take_advanced(); // committed by the consumer itself, right now
+          st.tracker.take_advanced(); // committed by the source itself, right now
           give_back_credit(self);
           rp.deliver(out);
         });
@@ -434,11 +441,11 @@ caf::behavior supervisor(caf::stateful_actor<supervisor_state>* self, supervisor
         auto rp = self->make_response_promise<bool>();
         LOG_INFO("supervisor", "connector " << st.settings.connector->name << " stopping: loading buffered rows and "
                                                                                 "committing offsets");
-        // 1. consumers stop polling and hand everything on; 2. writers load it; 3. offsets are
-        // committed by each consumer while the group is stable; 4. consumers leave the group.
-        auto consumers = st.consumers;
-        auto leave = [self, rp, consumers]() mutable {
-          auto pending = std::make_shared<size_t>(consumers.size());
+        // 1. sources stop polling and hand everything on; 2. writers load it; 3. offsets are
+        // committed by each consumer while the group is stable; 4. sources leave the group.
+        auto sources = st.sources;
+        auto leave = [self, rp, sources]() mutable {
+          auto pending = std::make_shared<size_t>(sources.size());
           auto done = [self, rp, pending]() mutable {
             if (--*pending > 0) return;
             report_progress(self);
@@ -447,31 +454,31 @@ caf::behavior supervisor(caf::stateful_actor<supervisor_state>* self, supervisor
             for (auto& [t, w] : self->state.writers) self->unlink_from(w), self->send_exit(w, caf::exit_reason::user_shutdown);
             self->quit();
           };
-          if (consumers.empty()) {
+          if (sources.empty()) {
             ++*pending;
             done();
           }
-          for (const auto& c : consumers)
+          for (const auto& c : sources)
             self->request(c, caf::infinite, stop_atom::value).then([=](bool) mutable { done(); },
                                                                    [=](caf::error&) mutable { done(); });
         };
-        auto commit_then_leave = [self, consumers, leave]() mutable {
+        auto commit_then_leave = [self, sources, leave]() mutable {
           auto advanced = self->state.tracker.all_committable();
-          auto pending = std::make_shared<size_t>(consumers.size());
-          if (consumers.empty() || advanced.empty()) return leave();
-          for (const auto& c : consumers)
+          auto pending = std::make_shared<size_t>(sources.size());
+          if (sources.empty() || advanced.empty()) return leave();
+          for (const auto& c : sources)
             self->request(c, caf::infinite, commit_atom::value, advanced)
                 .then([=](bool) mutable { if (--*pending == 0) leave(); },
                       [=](caf::error&) mutable { if (--*pending == 0) leave(); });
         };
-        auto pending = std::make_shared<size_t>(consumers.size());
+        auto pending = std::make_shared<size_t>(sources.size());
         // Exactly-once: leaving the group revokes, and the revoke runs the last checkpoint.
         auto flushed = [self, commit_then_leave, leave]() mutable {
           if (self->state.exactly_once) return leave();
           flush_all(self, [commit_then_leave](bool) mutable { commit_then_leave(); });
         };
-        if (consumers.empty()) flushed();
-        for (const auto& c : consumers)
+        if (sources.empty()) flushed();
+        for (const auto& c : sources)
           self->request(c, caf::infinite, quiesce_atom::value)
               .then([=](bool) mutable { if (--*pending == 0) flushed(); },
                     [=](caf::error&) mutable { if (--*pending == 0) flushed(); });

@@ -1,6 +1,6 @@
 #pragma once
 // Which record each row of a load body came from, in body order: runs of consecutive offsets
-// of one partition, one or a few per fragment. Kept beside the body so that a row StarRocks
+// of one stream, one or a few per fragment. Kept beside the body so that a row StarRocks
 // rejects can be named and re-read for the dead-letter topic.
 #include <algorithm>
 #include <vector>
@@ -10,16 +10,16 @@
 namespace starpipe::sinks {
 
 struct row_origin {
-  topic_partition tp;
+  stream_id stream;
   int64_t offset = 0;
 };
 
 class row_origins {
 public:
-  void append(const topic_partition& tp, const std::vector<offset_run>& runs) {
+  void append(const stream_id& stream, const std::vector<offset_run>& runs) {
     for (const auto& r : runs) {
       if (r.count == 0) continue;
-      runs_.push_back({tp, r.first, r.count, rows_});
+      runs_.push_back({stream, r.first, r.count, rows_});
       rows_ += r.count;
     }
   }
@@ -28,7 +28,7 @@ public:
   row_origin at(size_t row) const {
     auto it = std::upper_bound(runs_.begin(), runs_.end(), row, [](size_t r, const run& x) { return r < x.start; });
     --it;
-    return {it->tp, it->first + static_cast<int64_t>(row - it->start)};
+    return {it->stream, it->first + static_cast<int64_t>(row - it->start)};
   }
   void clear() {
     runs_.clear();
@@ -37,7 +37,7 @@ public:
 
 private:
   struct run {
-    topic_partition tp;
+    stream_id stream;
     int64_t first;
     uint32_t count;
     size_t start; // index of its first row in the body

@@ -77,7 +77,7 @@ struct writer_state {
 
   caf::behavior idle, flushing, backing_off, failed;
   std::string failure;
-  std::set<topic_partition> not_caught_up; // partitions that may still have rows coming
+  std::set<stream_id> not_caught_up; // streams that may still have rows coming
 
   static inline const char* name = "stream_load_writer";
 };
@@ -487,8 +487,8 @@ void next_probe(self_ptr self) {
     std::string found;
     if (!r.search.rejected().empty()) {
       auto o = st.request_origins.at(r.search.rejected().begin()->first);
-      found = "; the first rejected record found is at topic " + o.tp.topic + ", partition " +
-              std::to_string(o.tp.partition) + ", offset " + std::to_string(o.offset) + ": " +
+      found = "; the first rejected record found is at topic " + o.stream.name + ", partition " +
+              std::to_string(o.stream.part) + ", offset " + std::to_string(o.offset) + ": " +
               r.search.rejected().begin()->second;
     }
     std::string text = "StarRocks rejected too many of the " + std::to_string(r.rows) + " rows of load " +
@@ -525,7 +525,7 @@ void finish_rejection(self_ptr self) {
   std::vector<sinks::rejected_record> rejected;
   for (const auto& [row, reason] : r->search.rejected()) {
     auto o = st.request_origins.at(row);
-    rejected.push_back({o.tp.topic, o.tp.partition, o.offset, "StarRocks rejected the row: " + reason});
+    rejected.push_back({o.stream.name, o.stream.part, o.offset, "StarRocks rejected the row: " + reason});
   }
   if (rejected.empty()) { // cannot be: the load was refused. Never ack rows nobody accounted for.
     fail_writer(self, "StarRocks refused the load for its rows, but every subset of them loaded", std::nullopt);
@@ -596,16 +596,16 @@ caf::behavior stream_load_writer(caf::stateful_actor<writer_state>* self, writer
       seal_body(st);
     st.encoder->append_fragment(st.body, f.data);
     st.body_rows += f.rows;
-    st.body_pieces.push_back({f.tp, f.seq});
-    st.body_origins.append(f.tp, f.offsets);
+    st.body_pieces.push_back({f.stream, f.seq});
+    st.body_origins.append(f.stream, f.offsets);
     st.policy->on_rows_added(static_cast<int64_t>(f.data.size()), clock::now(), static_cast<int64_t>(f.rows));
-    st.not_caught_up.insert(f.tp);
+    st.not_caught_up.insert(f.stream);
     st.policy->set_caught_up(false);
     maybe_start_load(self);
   };
-  auto on_caught_up = [self](caught_up_atom, const topic_partition& tp) {
+  auto on_caught_up = [self](caught_up_atom, const stream_id& stream) {
     auto& st = self->state;
-    st.not_caught_up.erase(tp);
+    st.not_caught_up.erase(stream);
     st.policy->set_caught_up(st.not_caught_up.empty());
     maybe_start_load(self);
   };
@@ -648,7 +648,7 @@ caf::behavior stream_load_writer(caf::stateful_actor<writer_state>* self, writer
                                  [self](retry_atom) { send_attempt(self); }};
   st.failed = caf::behavior{
       [](batch_atom, const row_fragment&) {}, // never acked: offsets cannot pass the failure
-      [](caught_up_atom, const topic_partition&) {},
+      [](caught_up_atom, const stream_id&) {},
       [](flush_atom) { return false; },
       [self](prepare_atom) { return prepared_checkpoint{false, self->state.failure, {}, {}}; },
       [](tick_atom) {},

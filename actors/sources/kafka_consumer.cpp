@@ -9,7 +9,8 @@
 #include "actors/messages.h"
 #include "protocol/stream_load/flush_policy.h"
 #include "protocol/exactly_once/checkpoint_record.h"
-#include "actors/sources/partition_source.h"
+#include "actors/pipeline/record_stage.h"
+#include "actors/sources/kafka_record_set.h"
 #include "common/kafka_client.h"
 #include "common/log.h"
 #include "protocol/kafka/topic_pattern.h"
@@ -17,13 +18,16 @@
 namespace starpipe::sources {
 
 using clock = std::chrono::steady_clock;
+using kafka::offset_map;
+using kafka::topic_partition;
 
 struct kafka_consumer_state {
   kafka_consumer_settings settings;
   caf::actor supervisor;
   rd_kafka_t* rk = nullptr;
   rd_kafka_queue_t* queue = nullptr;
-  std::map<topic_partition, caf::actor> sources;
+  std::map<topic_partition, caf::actor> sources; // each assigned partition's record stage
+  std::map<topic_partition, uint64_t> next_seq;   // the seq of its next batch
   int64_t credit = 0;
   bool paused = false;
   bool held = false; // paused by the operator: credit coming back does not resume
@@ -124,6 +128,12 @@ std::vector<topic_partition> owned(const kafka_consumer_state& st) {
   return out;
 }
 
+std::vector<stream_id> streams_of(const std::vector<topic_partition>& tps) {
+  std::vector<stream_id> out;
+  for (const auto& tp : tps) out.push_back(kafka::stream_of(tp));
+  return out;
+}
+
 // Exactly-once checkpoint of this task: rows handed on, the writers prepare, the offsets and
 // the labels are committed to Kafka together, then the transactions are committed.
 void exactly_once_checkpoint(self_ptr self, bool revoking) {
@@ -137,7 +147,7 @@ void exactly_once_checkpoint(self_ptr self, bool revoking) {
   // No timeout: a prepare that finished after one would leave its rows acknowledged (their
   // offsets committable) in a transaction no record names. Writers always answer: their
   // transactions give up after sink.max-retries.
-  blocker->request(st.supervisor, caf::infinite, prepare_atom::value, st.settings.index, assigned)
+  blocker->request(st.supervisor, caf::infinite, prepare_atom::value, st.settings.index, streams_of(assigned))
       .receive([&](const prepared_checkpoint& p) { prepared = p; },
                [&](caf::error& e) { prepared.failure = self->system().render(e); });
   if (!prepared.ok) {
@@ -162,6 +172,7 @@ void drop_sources(self_ptr self, const std::vector<topic_partition>& tps) {
     self->unlink_from(it->second);
     self->send_exit(it->second, caf::exit_reason::user_shutdown);
     st.sources.erase(it);
+    st.next_seq.erase(tp); // a partition that comes back is a new stream for the tracker, from seq 0
   }
 }
 
@@ -171,7 +182,7 @@ void drain(self_ptr self, const std::vector<topic_partition>& tps) {
   auto& st = self->state;
   if (st.exactly_once) {
     exactly_once_checkpoint(self, true);
-    self->send(st.supervisor, forget_atom::value, tps);
+    self->send(st.supervisor, forget_atom::value, streams_of(tps));
     drop_sources(self, tps);
     return;
   }
@@ -184,9 +195,10 @@ void drain(self_ptr self, const std::vector<topic_partition>& tps) {
           LOG_WARN("consumer", "source of " << tp.to_string() << " did not stop: " << self->system().render(e));
         });
   }
-  blocker->request(st.supervisor, st.settings.drain_timeout, handoff_atom::value, tps)
+  blocker->request(st.supervisor, st.settings.drain_timeout, handoff_atom::value, streams_of(tps))
       .receive(
-          [&](const offset_map& offsets) {
+          [&](const position_map& positions) {
+            auto offsets = kafka::offsets_after(positions);
             if (!commit(st, offsets, false))
               for (const auto& [tp, off] : offsets) st.loaded_not_committed[tp] = off;
           },
@@ -207,8 +219,8 @@ void on_rebalance(rd_kafka_t* rk, rd_kafka_resp_err_t err, rd_kafka_topic_partit
     st.awaiting_first_records = !tps.empty();
     for (const auto& tp : tps) {
       if (st.sources.count(tp)) continue;
-      partition_source_settings ps{st.settings.connector, st.settings.index, st.settings.dead_letters};
-      auto src = spawn_partition_source(self->system(), ps, st.supervisor);
+      pipeline::record_stage_settings ps{st.settings.connector, st.settings.index, st.settings.dead_letters};
+      auto src = pipeline::spawn_record_stage(self->system(), ps, st.supervisor);
       self->link_to(src);
       st.sources[tp] = src;
     }
@@ -402,12 +414,16 @@ void poll_once(self_ptr self) {
     st.awaiting_first_records = false;
     LOG_INFO("consumer", st.id << " first records received after the assignment (" << n << " in this poll)");
   }
-  std::map<topic_partition, record_batch> batches;
+  struct partition_read {
+    std::shared_ptr<kafka_record_set> records;
+    int64_t bytes = 0;
+  };
+  std::map<topic_partition, partition_read> batches;
   int64_t spent = 0;
   // Records come in runs of one partition: look the batch up once per run, not per record.
   const rd_kafka_topic_t* run_topic = nullptr;
   int32_t run_partition = -1;
-  record_batch* run = nullptr;
+  partition_read* run = nullptr;
   for (ssize_t i = 0; i < n; ++i) {
     rd_kafka_message_t* m = msgs[i];
     if (m->err) {
@@ -420,15 +436,12 @@ void poll_once(self_ptr self) {
     if (m->rkt != run_topic || m->partition != run_partition) {
       topic_partition tp{rd_kafka_topic_name(m->rkt), m->partition};
       run = &batches[tp];
-      if (!run->records) {
-        run->tp = tp;
-        run->records = std::make_shared<kafka_messages>();
-      }
+      if (!run->records) run->records = std::make_shared<kafka_record_set>(tp.topic);
       run_topic = m->rkt;
       run_partition = m->partition;
     }
     auto& b = *run;
-    b.records->items.push_back(m);
+    b.records->add(m);
     // What a record costs while not loaded: its row text in a body, about its payload.
     int64_t bytes = static_cast<int64_t>(m->len + m->key_len) + 16;
     b.bytes += bytes;
@@ -440,7 +453,9 @@ void poll_once(self_ptr self) {
       spent -= b.bytes;
       continue;
     }
-    self->send(it->second, batch_atom::value, std::move(b));
+    record_batch batch{kafka::stream_of(tp), st.next_seq[tp]++, kafka::position_of_offset(b.records->last_offset()),
+                       std::move(b.records), b.bytes};
+    self->send(it->second, batch_atom::value, std::move(batch));
     st.fed.insert(tp);
   }
   if (n < max_batch) signal_caught_up(self);
@@ -512,14 +527,18 @@ caf::behavior kafka_consumer(caf::stateful_actor<kafka_consumer_state>* self, ka
         if (st.paused && st.credit > 0) set_paused(st, false);
         LOG_INFO("consumer", st.id << " resumed");
       },
-      [self](commit_atom, const offset_map& offsets) { return commit(self->state, offsets, true); },
+      [self](commit_atom, const position_map& positions) {
+        return commit(self->state, kafka::offsets_after(positions), true);
+      },
       [self](checkpoint_atom) {
         auto& st = self->state;
         if (st.exactly_once && !st.closing && !st.quiesced) exactly_once_checkpoint(self, false);
       },
       // After each load: commit what it covered without waiting for the broker, so a crash
       // replays at most the loads in flight, not a whole offset.flush.interval.ms.
-      [self](commit_atom, const offset_map& offsets, bool /* async */) { commit(self->state, offsets, true, false); },
+      [self](commit_atom, const position_map& positions, bool /* async */) {
+        commit(self->state, kafka::offsets_after(positions), true, false);
+      },
       // Shutdown, step 1: stop polling and let every source hand on what it holds, so the
       // supervisor can load it and commit while the group is still stable (a member that
       // leaves first would put the group into a rebalance that refuses commits).

@@ -1,7 +1,9 @@
 #pragma once
-// One Kafka consumer-group member (one per task, group connect-<name>), on its own thread
-// (a detached actor): polls, splits each poll into per-partition batches for the partition
-// source actors it spawns on assignment, and commits the offsets the supervisor names.
+// The Kafka source (source_contract.h): one consumer-group member per task (group
+// connect-<name>), on its own thread (a detached actor). It polls, splits each poll into one
+// record batch per partition (a stream; a record's position is its offset) for the record
+// stage it spawns on assignment, and commits the positions the supervisor names (as the
+// offsets after them).
 //
 // On revoke, before giving a partition up, it waits until its source has handed everything
 // on, asks the supervisor to load what is buffered, and commits the partition's offset.
@@ -23,13 +25,13 @@ struct kafka_consumer_settings {
   int index = 0;             // task id
   int64_t budget_bytes = 0;  // this consumer's share of bufferflush.maxbytes
   std::chrono::milliseconds drain_timeout{120000};
-  caf::actor dead_letters; // handed to the partition sources
+  caf::actor dead_letters; // handed to the record stages
 };
 
-// Handlers: (poll_atom) internal loop; (credit_atom, int64_t); (commit_atom, offset_map);
+// Handlers: (poll_atom) internal loop; (credit_atom, int64_t); (commit_atom, position_map);
 //           (quiesce_atom) -> bool: stops polling, once every source handed on what it read;
 //           (stop_atom) -> bool: leaves the group (revoking, so handing off and committing) and quits.
-// Sends to supervisor: (lag_atom, int index, int64_t lag), (pressure_atom), (handoff_atom, tps)
+// Sends to supervisor: (lag_atom, int index, int64_t lag), (pressure_atom), (handoff_atom, streams)
 //                      as a request, (failed_atom, std::string reason) when the client fails.
 caf::actor spawn_kafka_consumer(caf::actor_system& sys, kafka_consumer_settings settings, caf::actor supervisor);
 

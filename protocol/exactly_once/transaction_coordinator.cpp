@@ -241,12 +241,13 @@ void transaction_coordinator::commit_decided() {
 bool transaction_coordinator::decide(rd_kafka_t* rk, const prepared_checkpoint& prepared,
                                      const std::vector<topic_partition>& assigned, bool revoking) {
   undecided_.insert(undecided_.end(), prepared.labels.begin(), prepared.labels.end());
-  offset_map offsets = prepared.offsets;
+  const offset_map reached = kafka::offsets_after(prepared.positions);
+  offset_map offsets = reached;
   for (const auto& tp : assigned)
     if (!offsets.count(tp))
       if (auto it = committed_.find(tp); it != committed_.end()) offsets[tp] = it->second;
   bool changed = !decided_.empty() || !undecided_.empty();
-  for (const auto& [tp, off] : prepared.offsets)
+  for (const auto& [tp, off] : reached)
     if (!committed_.count(tp) || committed_[tp] != off) changed = true;
   if (!changed) return true;
   if (offsets.empty() && !undecided_.empty()) {

@@ -22,9 +22,13 @@
 
 #include "conf/connector_config.h"
 #include "protocol/exactly_once/prepared_checkpoint.h"
+#include "protocol/kafka/kafka_positions.h"
 #include "protocol/stream_load/stream_load_client.h"
 
 namespace starpipe::checkpoint {
+
+using kafka::offset_map;
+using kafka::topic_partition;
 
 class transaction_coordinator {
 public:

@@ -161,7 +161,7 @@ TEST_CASE("writer: rows wait for a flush, then load as one JSON array body") {
   CHECK(f.rec.labels[0].rfind("starpipe-c-t-", 0) == 0);
   REQUIRE(f.rec.loaded.size() == 1);
   CHECK(f.rec.loaded[0].size() == 2);
-  CHECK(f.rec.loaded[0][1].tp.partition == 1);
+  CHECK(f.rec.loaded[0][1].stream.part == 1);
   CHECK(f.rec.stats[0].rows == 3);
   CHECK(f.rec.flush_answer == true);
 }
@@ -297,10 +297,10 @@ TEST_CASE("writer: loads at once when every feeding partition is caught up, not 
   std::string big = "{\"v\":\"" + std::string(2 << 20, 'x') + "\"}";
   f.send_rows(0, 0, big, 1);
   f.send_rows(1, 0, big, 1);
-  caf::anon_send(f.writer, caught_up_atom::value, topic_partition{"topic", 0});
+  caf::anon_send(f.writer, caught_up_atom::value, stream_id{"topic", 0});
   f.sched->run();
   CHECK(f.rec.labels.empty()); // partition 1 may still have rows coming
-  caf::anon_send(f.writer, caught_up_atom::value, topic_partition{"topic", 1});
+  caf::anon_send(f.writer, caught_up_atom::value, stream_id{"topic", 1});
   f.sched->run();
   CHECK(f.rec.labels.size() == 1);
   CHECK(f.rec.loaded.size() == 1);

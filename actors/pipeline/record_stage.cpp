@@ -1,35 +1,33 @@
-#include "actors/sources/partition_source.h"
+#include "actors/pipeline/record_stage.h"
 
 #include <set>
 
 #include "actors/messages.h"
 #include "actors/sinks/dead_letter_queue.h"
-#include "common/kafka_client.h"
 #include "common/log.h"
 #include "protocol/connect/json_converter.h"
 #include "protocol/connect/record.h"
 #include "protocol/stream_load/row_encoder.h"
 #include "protocol/transforms/transform.h"
 
-namespace starpipe::sources {
+namespace starpipe::pipeline {
 
-struct partition_source_state {
-  partition_source_settings settings;
+struct record_stage_state {
+  record_stage_settings settings;
   caf::actor supervisor;
   std::unique_ptr<connect::record_converter> converter;
   std::unique_ptr<stream_load::row_encoder> encoder;
   std::shared_ptr<const transforms::chain> chain; // when the connector has transforms
   std::map<std::string, caf::actor> writers; // table -> writer
-  uint64_t next_seq = 0;
   bool failed = false;
   std::set<std::string> fed_tables; // tables given rows since the last caught-up signal
-  topic_partition tp;
-  static inline const char* name = "partition_source";
+  stream_id stream;
+  static inline const char* name = "record_stage";
 };
 
 namespace {
 
-using self_ptr = caf::stateful_actor<partition_source_state>*;
+using self_ptr = caf::stateful_actor<record_stage_state>*;
 
 struct table_rows {
   std::string data;
@@ -37,46 +35,58 @@ struct table_rows {
   std::vector<offset_run> offsets; // each row's record
 };
 
-// What one batch became: rows per table, the last offset fully handled, and the record
-// that stopped the task (errors.tolerance=none).
+// What one batch became: rows per table, the last record fully handled (its index in the
+// batch), and the record that stopped the task (errors.tolerance=none): its offset and why.
 struct batch_output {
   std::map<std::string, table_rows> by_table;
-  int64_t last_done = -1;
+  std::optional<size_t> last_done;
   std::optional<std::pair<int64_t, std::string>> bad;
   std::vector<sinks::dead_letter> dead; // skipped records for the dead-letter topic
 };
 
-std::string where(const topic_partition& tp, int64_t offset) {
-  return "topic " + tp.topic + ", partition " + std::to_string(tp.partition) + ", offset " + std::to_string(offset);
+std::string where(const record_view& r) {
+  return "topic " + std::string(r.topic) + ", partition " + std::to_string(r.partition) + ", offset " +
+         std::to_string(r.offset);
 }
 
-const rd_kafka_message_t* find_message(const record_batch& batch, int64_t offset) {
-  for (auto* m : batch.records->items)
-    if (m->offset == offset) return m;
-  return nullptr;
+std::optional<std::string> bytes_of(const char* p, size_t n) {
+  if (!p) return std::nullopt;
+  return std::string(p, n);
+}
+
+// The index of the record at `offset` (transforms answer by offset; a batch's offsets are
+// distinct and in order).
+std::optional<size_t> index_of(const record_set& records, int64_t offset) {
+  size_t lo = 0, hi = records.size();
+  while (lo < hi) {
+    size_t mid = (lo + hi) / 2;
+    if (records.at(mid).offset < offset) lo = mid + 1;
+    else hi = mid;
+  }
+  if (lo < records.size() && records.at(lo).offset == offset) return lo;
+  return std::nullopt;
 }
 
 // A record that cannot become a row: stop (none) or skip and say so (all), keeping it for
 // the dead-letter topic when there is one. Returns true when processing goes on.
-bool record_error(self_ptr self, const topic_partition& tp, const rd_kafka_message_t* m, int64_t offset,
-                  const std::string& reason, const std::string& stage, const std::string& class_name,
-                  batch_output& out) {
+bool record_error(self_ptr self, const record_batch& batch, size_t index, const std::string& reason,
+                  const std::string& stage, const std::string& class_name, batch_output& out) {
   const auto& c = *self->state.settings.connector;
+  auto r = batch.records->at(index);
   if (!c.errors_tolerate_all) {
-    out.bad = std::make_pair(offset, reason);
+    out.bad = std::make_pair(r.offset, reason);
     return false;
   }
-  if (self->state.settings.dead_letters && m) {
-    out.dead.push_back({tp.topic, tp.partition, offset, bytes_of(m->key, m->key_len), bytes_of(m->payload, m->len),
-                        headers_of(m), stage, class_name, reason});
+  if (self->state.settings.dead_letters) {
+    out.dead.push_back({std::string(r.topic), r.partition, r.offset, bytes_of(r.key, r.key_len),
+                        bytes_of(r.value, r.value_len), batch.records->headers(index), stage, class_name, reason});
   }
   if (c.errors_log) {
-    std::string text = "skipped record at " + where(tp, offset) + ": " + reason + " (errors.tolerance=all)";
-    if (c.errors_log_messages && m && m->payload)
-      text += "; value: " + std::string(static_cast<const char*>(m->payload), std::min<size_t>(m->len, 2000));
+    std::string text = "skipped record at " + where(r) + ": " + reason + " (errors.tolerance=all)";
+    if (c.errors_log_messages && r.value) text += "; value: " + std::string(r.value, std::min<size_t>(r.value_len, 2000));
     LOG_WARN("source", text);
   }
-  out.last_done = offset;
+  out.last_done = index;
   return true;
 }
 
@@ -94,32 +104,36 @@ void emit(self_ptr self, const record_batch& batch, batch_output& out) {
       .await([self, batch, held](const std::string& error) {
         if (error.empty()) return emit_loaded(self, batch, *held);
         self->state.failed = true;
-        self->send(self->state.supervisor, failed_atom::value, batch.tp, batch.records->items.front()->offset,
-                   "dead-letter queue failed for records of " + batch.tp.to_string() + ": " + error +
+        self->send(self->state.supervisor, failed_atom::value, batch.stream, batch.records->at(0).offset,
+                   "dead-letter queue failed for records of " + batch.stream.to_string() + ": " + error +
                        " (nothing of this batch is committed)");
       });
 }
 
 void emit_loaded(self_ptr self, const record_batch& batch, batch_output& out) {
   auto& st = self->state;
-  uint64_t seq = st.next_seq++;
   int parts = 0;
   for (auto& [table, rows] : out.by_table)
     if (rows.rows > 0) ++parts;
-  if (out.last_done >= 0)
-    self->send(st.supervisor, register_atom::value, batch.tp, seq, out.last_done, parts, batch.bytes,
+  if (out.last_done) {
+    // The whole batch done: the source's own last position; cut short: the last record's.
+    auto last = *out.last_done + 1 == batch.records->size() ? batch.last_position
+                                                             : batch.records->at(*out.last_done).position;
+    self->send(st.supervisor, register_atom::value, batch.stream, batch.seq, last, parts, batch.bytes,
                st.settings.owner);
-  st.tp = batch.tp;
+  }
+  st.stream = batch.stream;
   for (auto& [table, rows] : out.by_table) {
     if (rows.rows == 0) continue;
     st.fed_tables.insert(table);
-    row_fragment frag{batch.tp, seq, table, std::move(rows.data), rows.rows, std::move(rows.offsets)};
+    row_fragment frag{batch.stream, batch.seq, table, std::move(rows.data), rows.rows, std::move(rows.offsets)};
     auto it = st.writers.find(table);
     if (it != st.writers.end()) {
       self->send(it->second, batch_atom::value, std::move(frag));
       continue;
     }
-    // The writer is looked up once per table; await keeps the partition's order.
+    // The writer is looked up once per table; await keeps the stream's order and holds a
+    // barrier until these rows are handed on.
     self->request(st.supervisor, caf::infinite, writer_atom::value, table, st.settings.owner)
         .await([self, frag](const caf::actor& w) mutable {
           self->state.writers[frag.table] = w;
@@ -128,34 +142,38 @@ void emit_loaded(self_ptr self, const record_batch& batch, batch_output& out) {
   }
   if (out.bad) {
     st.failed = true;
-    std::string text = "cannot convert record at " + where(batch.tp, out.bad->first) + ": " + out.bad->second +
+    std::string text = "cannot convert record at topic " + std::string(batch.records->at(0).topic) + ", partition " +
+                       std::to_string(batch.records->at(0).partition) + ", offset " + std::to_string(out.bad->first) +
+                       ": " + out.bad->second +
                        " (errors.tolerance=none: the task stops and the offset is not committed past this record)";
-    self->send(st.supervisor, failed_atom::value, batch.tp, out.bad->first, text);
+    self->send(st.supervisor, failed_atom::value, batch.stream, out.bad->first, text);
   }
 }
 
 // No transforms: each value is converted straight into its table's fragment.
 void convert_batch(self_ptr self, const record_batch& batch) {
   auto& st = self->state;
+  const record_set& records = *batch.records;
   batch_output out;
-  // A batch holds one partition's records, so one topic and one target table.
-  auto& rows = out.by_table[st.settings.connector->table_for(batch.tp.topic)];
+  // The records of one stream's batch share a topic, so one target table.
+  auto& rows = out.by_table[st.settings.connector->table_for(std::string(records.at(0).topic))];
   rows.data.reserve(static_cast<size_t>(batch.bytes));
   std::string error;
-  for (auto* m : batch.records->items) {
+  for (size_t i = 0, n = records.size(); i < n; ++i) {
+    auto r = records.at(i);
     size_t mark = st.encoder->begin_row(rows.data);
-    auto status = st.converter->convert(static_cast<const char*>(m->payload), m->len, rows.data, error);
+    auto status = st.converter->convert(r.value, r.value_len, rows.data, error);
     if (status == connect::convert_status::row) {
       st.encoder->end_row(rows.data);
       ++rows.rows;
-      add_row_offset(rows.offsets, m->offset);
+      add_row_offset(rows.offsets, r.offset);
     } else {
       stream_load::row_encoder::rollback_row(rows.data, mark);
       if (status == connect::convert_status::error &&
-          !record_error(self, batch.tp, m, m->offset, error, "VALUE_CONVERTER", st.settings.connector->value_converter.class_name, out))
+          !record_error(self, batch, i, error, "VALUE_CONVERTER", st.settings.connector->value_converter.class_name, out))
         break;
     }
-    out.last_done = m->offset;
+    out.last_done = i;
   }
   emit(self, batch, out);
 }
@@ -165,25 +183,24 @@ void convert_batch(self_ptr self, const record_batch& batch) {
 void transform_batch(self_ptr self, const record_batch& batch) {
   auto& st = self->state;
   const auto& c = *st.settings.connector;
+  const record_set& in = *batch.records;
   batch_output out;
   std::vector<connect::connect_record> records;
-  records.reserve(batch.records->items.size());
-  for (auto* m : batch.records->items) {
+  records.reserve(in.size());
+  for (size_t i = 0, n = in.size(); i < n; ++i) {
+    auto v = in.at(i);
     connect::connect_record r;
-    r.topic = batch.tp.topic;
-    r.partition = batch.tp.partition;
-    r.offset = m->offset;
-    rd_kafka_timestamp_type_t tstype;
-    r.timestamp = rd_kafka_message_timestamp(m, &tstype);
+    r.topic = std::string(v.topic);
+    r.partition = v.partition;
+    r.offset = v.offset;
+    r.timestamp = v.timestamp;
     std::string error;
-    if (!connect::decode(c.key_converter, static_cast<const char*>(m->key), m->key_len, r.key, error)) {
-      if (!record_error(self, batch.tp, m, m->offset, "key: " + error, "KEY_CONVERTER", c.key_converter.class_name, out))
-        break;
+    if (!connect::decode(c.key_converter, v.key, v.key_len, r.key, error)) {
+      if (!record_error(self, batch, i, "key: " + error, "KEY_CONVERTER", c.key_converter.class_name, out)) break;
       continue;
     }
-    if (!connect::decode(c.value_converter, static_cast<const char*>(m->payload), m->len, r.value, error)) {
-      if (!record_error(self, batch.tp, m, m->offset, error, "VALUE_CONVERTER", c.value_converter.class_name, out))
-        break;
+    if (!connect::decode(c.value_converter, v.value, v.value_len, r.value, error)) {
+      if (!record_error(self, batch, i, error, "VALUE_CONVERTER", c.value_converter.class_name, out)) break;
       continue;
     }
     records.push_back(std::move(r));
@@ -193,6 +210,8 @@ void transform_batch(self_ptr self, const record_batch& batch) {
   connect::render_options opts{c.zone.get()};
   for (auto& res : transforms::apply_to_batch(*st.chain, std::move(records))) {
     if (res.offset > stop_at) break;
+    auto index = index_of(in, res.offset);
+    if (!index) continue; // cannot happen: every result comes from a record of the batch
     std::string error = res.error;
     const char* stage = error.empty() ? "TASK_PUT" : "TRANSFORMATION";
     if (error.empty() && res.record) {
@@ -212,19 +231,19 @@ void transform_batch(self_ptr self, const record_batch& batch) {
       }
     }
     if (!error.empty() &&
-        !record_error(self, batch.tp, find_message(batch, res.offset), res.offset, error, stage,
+        !record_error(self, batch, *index, error, stage,
                       stage == std::string("TASK_PUT") ? "com.starrocks.connector.kafka.StarRocksSinkTask" : "transforms",
                       out))
       break;
-    if (res.offset < stop_at) out.last_done = std::max(out.last_done, res.offset);
+    if (res.offset < stop_at) out.last_done = std::max(out.last_done.value_or(0), *index);
   }
   emit(self, batch, out);
 }
 
 } // namespace
 
-caf::behavior partition_source(caf::stateful_actor<partition_source_state>* self, partition_source_settings settings,
-                               caf::actor supervisor) {
+caf::behavior record_stage(caf::stateful_actor<record_stage_state>* self, record_stage_settings settings,
+                           caf::actor supervisor) {
   auto& st = self->state;
   st.settings = std::move(settings);
   st.supervisor = std::move(supervisor);
@@ -236,7 +255,7 @@ caf::behavior partition_source(caf::stateful_actor<partition_source_state>* self
   return {
       [self](batch_atom, const record_batch& batch) {
         auto& st = self->state;
-        if (st.failed || batch.records->items.empty()) return;
+        if (st.failed || !batch.records || batch.records->size() == 0) return;
         if (st.chain) transform_batch(self, batch);
         else convert_batch(self, batch);
       },
@@ -244,7 +263,7 @@ caf::behavior partition_source(caf::stateful_actor<partition_source_state>* self
         auto& st = self->state;
         for (const auto& table : st.fed_tables) {
           auto it = st.writers.find(table);
-          if (it != st.writers.end()) self->send(it->second, caught_up_atom::value, st.tp);
+          if (it != st.writers.end()) self->send(it->second, caught_up_atom::value, st.stream);
         }
         st.fed_tables.clear();
       },
@@ -252,8 +271,8 @@ caf::behavior partition_source(caf::stateful_actor<partition_source_state>* self
   };
 }
 
-caf::actor spawn_partition_source(caf::actor_system& sys, partition_source_settings settings, caf::actor supervisor) {
-  return sys.spawn(partition_source, std::move(settings), std::move(supervisor));
+caf::actor spawn_record_stage(caf::actor_system& sys, record_stage_settings settings, caf::actor supervisor) {
+  return sys.spawn(record_stage, std::move(settings), std::move(supervisor));
 }
 
-} // namespace starpipe::sources
+} // namespace starpipe::pipeline
