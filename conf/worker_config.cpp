@@ -5,6 +5,7 @@
 #include <cstdio>
 
 #include "conf/config_providers.h"
+#include "protocol/connect/converter.h"
 
 #include <librdkafka/rdkafka.h>
 
@@ -13,30 +14,17 @@
 
 namespace starpipe::conf {
 
-const std::vector<converter_plugin>& converter_plugins() {
-  static const std::vector<converter_plugin> all = {
-      {"org.apache.kafka.connect.converters.ByteArrayConverter", converter_kind::byte_array},
-      {"org.apache.kafka.connect.json.JsonConverter", converter_kind::json},
-      {"org.apache.kafka.connect.storage.StringConverter", converter_kind::string},
-  };
-  return all;
-}
-
 converter_spec read_converter(const properties& p, const std::string& prefix, const converter_spec& base,
                               config_errors& errs) {
   converter_spec spec = base;
   if (auto cls = p.get(prefix)) {
     std::string c = read_string(p, prefix, "");
-    const converter_plugin* found = nullptr;
-    for (const auto& plugin : converter_plugins())
-      if (plugin.class_name == c) found = &plugin;
+    const connect::converter_plugin* found = connect::find_converter(c);
     if (found) {
       spec.kind = found->kind;
       if (found->kind == converter_kind::json) spec.schemas_enable = true;
     } else {
-      std::string allowed;
-      for (const auto& plugin : converter_plugins()) allowed += (allowed.empty() ? "" : ", ") + plugin.class_name;
-      errs.add(p, prefix, "unsupported converter; allowed: " + allowed);
+      errs.add(p, prefix, "unsupported converter; allowed: " + connect::converter_class_list());
     }
     spec.class_name = c;
   }

@@ -12,13 +12,7 @@ namespace starpipe::conf {
 
 enum class converter_kind { json, string, byte_array };
 
-// Every converter class starpipe has, by Kafka Connect class name (sorted): configuration,
-// the REST plugin list and errors read this table.
-struct converter_plugin {
-  std::string class_name;
-  converter_kind kind;
-};
-const std::vector<converter_plugin>& converter_plugins();
+// Converter classes are registered in protocol/connect/converter.h (converter_plugins).
 
 struct converter_spec {
   converter_kind kind = converter_kind::json;

@@ -5,6 +5,7 @@
 #include "actors/messages.h"
 #include "actors/sinks/dead_letter_queue.h"
 #include "common/log.h"
+#include "protocol/connect/converter.h"
 #include "protocol/connect/json_converter.h"
 #include "protocol/connect/record.h"
 #include "protocol/stream_load/row_encoder.h"
@@ -15,7 +16,9 @@ namespace starpipe::pipeline {
 struct record_stage_state {
   record_stage_settings settings;
   caf::actor supervisor;
-  std::unique_ptr<connect::record_converter> converter;
+  std::unique_ptr<connect::record_converter> converter;  // no transforms: value bytes straight to rows
+  std::unique_ptr<connect::converter> key_converter;     // with transforms: bytes to Connect records
+  std::unique_ptr<connect::converter> value_converter;
   std::unique_ptr<stream_load::row_encoder> encoder;
   std::shared_ptr<const transforms::chain> chain; // when the connector has transforms
   std::map<std::string, caf::actor> writers; // table -> writer
@@ -195,11 +198,11 @@ void transform_batch(self_ptr self, const record_batch& batch) {
     r.offset = v.offset;
     r.timestamp = v.timestamp;
     std::string error;
-    if (!connect::decode(c.key_converter, v.key, v.key_len, r.key, error)) {
+    if (!st.key_converter->to_connect(v.key, v.key_len, r.key, error)) {
       if (!record_error(self, batch, i, "key: " + error, "KEY_CONVERTER", c.key_converter.class_name, out)) break;
       continue;
     }
-    if (!connect::decode(c.value_converter, v.value, v.value_len, r.value, error)) {
+    if (!st.value_converter->to_connect(v.value, v.value_len, r.value, error)) {
       if (!record_error(self, batch, i, error, "VALUE_CONVERTER", c.value_converter.class_name, out)) break;
       continue;
     }
@@ -251,7 +254,11 @@ caf::behavior record_stage(caf::stateful_actor<record_stage_state>* self, record
       st.settings.connector->value_converter, st.settings.connector->format, st.settings.connector->zone.get());
   st.encoder = std::make_unique<stream_load::row_encoder>(st.settings.connector->format,
                                                           st.settings.connector->row_delimiter);
-  if (!st.settings.connector->transforms.empty()) st.chain = transforms::build_chain(st.settings.connector->transforms);
+  if (!st.settings.connector->transforms.empty()) {
+    st.chain = transforms::build_chain(st.settings.connector->transforms);
+    st.key_converter = connect::make_converter(st.settings.connector->key_converter);
+    st.value_converter = connect::make_converter(st.settings.connector->value_converter);
+  }
   return {
       [self](batch_atom, const record_batch& batch) {
         auto& st = self->state;

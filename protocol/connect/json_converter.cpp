@@ -1,4 +1,5 @@
 #include "protocol/connect/json_converter.h"
+#include "protocol/connect/converter.h"
 
 #include "protocol/connect/json_scan.h"
 #include "protocol/connect/record.h"
@@ -335,7 +336,11 @@ json render_with_schema(const json& schema, const json& payload, const std::stri
 }
 
 record_converter::record_converter(conf::converter_spec value, conf::load_format format, const time_zone* zone)
-    : spec_(std::move(value)), format_(format), zone_(zone) {}
+    : spec_(std::move(value)), format_(format), zone_(zone) {
+  if (spec_.kind == conf::converter_kind::json && spec_.schemas_enable) envelopes_ = make_converter(spec_);
+}
+
+record_converter::~record_converter() = default;
 
 namespace {
 std::string_view trim_ws(std::string_view s) {
@@ -349,10 +354,10 @@ std::string_view trim_ws(std::string_view s) {
 
 convert_status record_converter::json_row(std::string_view text, std::string& out, std::string& error) const {
   text = trim_ws(text);
-  if (spec_.kind == conf::converter_kind::json && spec_.schemas_enable) {
+  if (envelopes_) {
     // Envelopes: the same decoding and rendering as the transforms path.
     connect_record r;
-    if (!decode(spec_, text.data(), text.size(), r.value, error)) return convert_status::error;
+    if (!envelopes_->to_connect(text.data(), text.size(), r.value, error)) return convert_status::error;
     auto row = render_row(r, render_options{zone_}, error);
     if (!row) return error.empty() ? convert_status::skip : convert_status::error;
     out += *row;

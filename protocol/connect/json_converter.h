@@ -1,6 +1,7 @@
 #pragma once
 // Kafka Connect's JsonConverter (schemas.enable true/false) and StringConverter, turning
 // one record value into one StarRocks row. Plain code: no actors, no I/O.
+#include <memory>
 #include <string>
 #include <string_view>
 
@@ -37,10 +38,13 @@ std::string units_to_time(int64_t value, int digits);
 // ISO-8601 with zone (Debezium ZonedTimestamp) -> "YYYY-MM-DD HH:MM:SS[.f]" in the given zone.
 std::optional<std::string> zoned_to_datetime(const std::string& iso, const time_zone* zone);
 
+class converter; // converter.h
+
 class record_converter {
 public:
   // zone: where zoned timestamps of schema'd values are rendered (UTC when null).
   record_converter(conf::converter_spec value, conf::load_format format, const time_zone* zone = nullptr);
+  ~record_converter();
 
   // Appends the row for one record value to `out`. A null value (tombstone) is skipped.
   // On error `out` is left as it was and `error` says why.
@@ -49,6 +53,7 @@ public:
 private:
   convert_status json_row(std::string_view text, std::string& out, std::string& error) const;
   conf::converter_spec spec_;
+  std::unique_ptr<converter> envelopes_; // JsonConverter with schemas.enable: decodes envelopes
   conf::load_format format_;
   const time_zone* zone_;
 };

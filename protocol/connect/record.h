@@ -31,8 +31,9 @@ struct connect_record {
   std::vector<std::pair<std::string, std::string>> headers;
 };
 
-// Decodes raw bytes with a converter (JsonConverter, StringConverter, ByteArrayConverter).
-// Returns false and sets `error` (Kafka Connect's wording) when the bytes do not convert.
+// Decodes raw bytes with the converter a spec names (converter.h; one converter made per
+// call: the pipeline keeps its converters instead). Returns false and sets `error` (Kafka
+// Connect's wording) when the bytes do not convert.
 bool decode(const conf::converter_spec& spec, const char* data, size_t len, std::optional<schema_and_value>& out,
             std::string& error);
 

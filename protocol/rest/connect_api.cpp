@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "conf/connector_config.h"
+#include "protocol/connect/converter.h"
 #include "protocol/connect/json_converter.h"
 #include "protocol/transforms/registry.h"
 
@@ -101,7 +102,7 @@ json plugins(bool connectors_only) {
     out.push_back(json{{"class", t.class_name}, {"type", "transformation"}});
   for (const auto& p : transforms::predicate_plugins())
     out.push_back(json{{"class", p.class_name}, {"type", "predicate"}});
-  for (const auto& c : conf::converter_plugins()) out.push_back(json{{"class", c.class_name}, {"type", "converter"}});
+  for (const auto& c : connect::converter_plugins()) out.push_back(json{{"class", c.class_name}, {"type", "converter"}});
   return out;
 }
 

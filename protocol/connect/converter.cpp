@@ -1,0 +1,162 @@
+#include "protocol/connect/converter.h"
+
+#include <stdexcept>
+
+#include "protocol/connect/json_scan.h"
+
+namespace starpipe::connect {
+
+namespace {
+
+// JsonConverter's checks when it turns a payload into Connect data: a required field may
+// not be null or missing unless its schema has a default; types must match.
+void validate(const json& schema, const json& value, const std::string& path) {
+  if (!schema.is_object()) return;
+  auto where = [&]() { return path.empty() ? std::string() : " (field '" + path + "')"; };
+  if (value.is_null()) {
+    if (!schema.value("optional", false) && !(schema.contains("default") && !schema["default"].is_null())) {
+      std::string type = schema.value("type", "");
+      for (auto& ch : type) ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
+      throw std::runtime_error("Invalid null value for required " + type + " field" + where());
+    }
+    return;
+  }
+  const std::string type = schema.value("type", "");
+  if (type == "struct") {
+    if (!value.is_object()) throw std::runtime_error("struct payload must be a JSON object" + where());
+    if (schema.contains("fields"))
+      for (const auto& f : schema["fields"]) {
+        std::string name = f.value("field", "");
+        validate(f, value.contains(name) ? value[name] : json(), path.empty() ? name : path + "." + name);
+      }
+  } else if (type == "array") {
+    if (!value.is_array()) throw std::runtime_error("array payload must be a JSON array" + where());
+    for (const auto& item : value) validate(schema.value("items", json()), item, path + "[]");
+  } else if ((type == "int8" || type == "int16" || type == "int32" || type == "int64") && !value.is_number_integer()) {
+    throw std::runtime_error("expected an integer for " + type + where());
+  } else if (type == "boolean" && !value.is_boolean()) {
+    throw std::runtime_error("expected a boolean" + where());
+  } else if ((type == "string") && !value.is_string()) {
+    throw std::runtime_error("expected a string" + where());
+  }
+}
+
+// org.apache.kafka.connect.json.JsonConverter: with schemas.enable, {"schema": ..., "payload":
+// ...} envelopes; without, plain JSON (schemaless data).
+class json_converter final : public converter {
+public:
+  explicit json_converter(bool schemas_enable) : schemas_enable_(schemas_enable) {}
+
+  bool to_connect(const char* data, size_t len, std::optional<schema_and_value>& out,
+                  std::string& error) const override {
+    out.reset();
+    if (data == nullptr) return true;
+    std::string_view text(data, len);
+    if (nested_deeper_than(text)) {
+      error = "Converting byte[] to Kafka Connect data failed due to serialization error: value is " +
+              too_deep_message();
+      return false;
+    }
+    json doc = json::parse(text.begin(), text.end(), nullptr, false);
+    if (doc.is_discarded()) {
+      error = "Converting byte[] to Kafka Connect data failed due to serialization error: value is not valid JSON";
+      return false;
+    }
+    if (!schemas_enable_) {
+      if (!doc.is_null()) out = schema_and_value{json(), std::move(doc)};
+      return true;
+    }
+    if (!doc.is_object() || doc.size() != 2 || !doc.contains("schema") || !doc.contains("payload")) {
+      error = "JsonConverter with schemas.enable requires \"schema\" and \"payload\" fields and may not contain "
+              "additional fields. If you are trying to deserialize plain JSON data, set schemas.enable=false in your "
+              "converter configuration.";
+      return false;
+    }
+    if (doc["payload"].is_null()) return true; // (schema, null) and the legacy {"schema":null,"payload":null}
+    try {
+      validate(doc["schema"], doc["payload"], "");
+    } catch (const std::exception& e) {
+      error = std::string("Converting byte[] to Kafka Connect data failed: ") + e.what();
+      return false;
+    }
+    out = schema_and_value{std::move(doc["schema"]), std::move(doc["payload"])};
+    return true;
+  }
+
+  // As Kafka's JsonConverter.fromConnectData: a null value is null bytes; with schemas.enable
+  // the envelope carries the schema (null for schemaless data).
+  std::optional<std::string> from_connect(const std::optional<schema_and_value>& data) const override {
+    if (!data) return std::nullopt;
+    if (!schemas_enable_) return data->value.dump();
+    json envelope;
+    envelope["schema"] = data->schema;
+    envelope["payload"] = data->value;
+    return envelope.dump();
+  }
+
+private:
+  bool schemas_enable_;
+};
+
+// org.apache.kafka.connect.storage.StringConverter: the bytes as a string; any value back as
+// its text.
+class string_converter final : public converter {
+public:
+  bool to_connect(const char* data, size_t len, std::optional<schema_and_value>& out, std::string&) const override {
+    out.reset();
+    if (data) out = schema_and_value{json{{"type", "string"}, {"optional", false}}, json(std::string(data, len))};
+    return true;
+  }
+  std::optional<std::string> from_connect(const std::optional<schema_and_value>& data) const override {
+    if (!data) return std::nullopt;
+    return data->value.is_string() ? data->value.get<std::string>() : data->value.dump();
+  }
+};
+
+// org.apache.kafka.connect.converters.ByteArrayConverter: the bytes as they are.
+class byte_array_converter final : public converter {
+public:
+  bool to_connect(const char* data, size_t len, std::optional<schema_and_value>& out, std::string&) const override {
+    out.reset();
+    if (data) out = schema_and_value{json{{"type", "bytes"}, {"optional", false}}, json(std::string(data, len))};
+    return true;
+  }
+  std::optional<std::string> from_connect(const std::optional<schema_and_value>& data) const override {
+    if (!data) return std::nullopt;
+    return data->value.is_string() ? data->value.get<std::string>() : data->value.dump();
+  }
+};
+
+} // namespace
+
+const std::vector<converter_plugin>& converter_plugins() {
+  static const std::vector<converter_plugin> all = {
+      {"org.apache.kafka.connect.converters.ByteArrayConverter", conf::converter_kind::byte_array,
+       [](const conf::converter_spec&) { return std::make_unique<byte_array_converter>(); }},
+      {"org.apache.kafka.connect.json.JsonConverter", conf::converter_kind::json,
+       [](const conf::converter_spec& s) { return std::make_unique<json_converter>(s.schemas_enable); }},
+      {"org.apache.kafka.connect.storage.StringConverter", conf::converter_kind::string,
+       [](const conf::converter_spec&) { return std::make_unique<string_converter>(); }},
+  };
+  return all;
+}
+
+const converter_plugin* find_converter(const std::string& class_name) {
+  for (const auto& p : converter_plugins())
+    if (p.class_name == class_name) return &p;
+  return nullptr;
+}
+
+std::string converter_class_list() {
+  std::string out;
+  for (const auto& p : converter_plugins()) out += (out.empty() ? "" : ", ") + p.class_name;
+  return out;
+}
+
+std::unique_ptr<converter> make_converter(const conf::converter_spec& spec) {
+  const converter_plugin* p = find_converter(spec.class_name);
+  if (!p) throw std::invalid_argument("unsupported converter " + spec.class_name + "; allowed: " + converter_class_list());
+  return p->make(spec);
+}
+
+} // namespace starpipe::connect
