@@ -76,6 +76,8 @@ caf::behavior scripted_source(caf::event_based_actor* self, journal* j, caf::act
         j->log("commit " + text_of(m));
       },
       [=](credit_atom, int64_t) {},
+      // Exactly-once: the checkpoint timer asks the source's own checkpoint driver.
+      [=](checkpoint_atom) { j->log("checkpoint asked"); },
       [=](pause_atom) { j->log("pause"); },
       [=](resume_atom) { j->log("resume"); },
       // The contract's barrier: everything emitted before is handed on by the stage.
@@ -111,6 +113,12 @@ caf::behavior holding_executor(caf::event_based_actor* self, journal* j) {
         j->held_jobs.push_back(rp);
         return rp;
       },
+      [=](release_atom, const stream_load::txn_result& r) {
+        if (j->held_jobs.empty()) return;
+        auto rp = j->held_jobs.front();
+        j->held_jobs.pop_front();
+        rp.deliver(r);
+      },
       // A promise is delivered from inside its actor: the test asks the executor to answer.
       [=](release_atom, const attempt_outcome& o) {
         if (j->held_loads.empty()) return;
@@ -140,7 +148,7 @@ struct fixture {
   caf::actor source;
   caf::actor executor;
 
-  explicit fixture(const std::string& extra = "") {
+  explicit fixture(const std::string& extra = "sink.version=V1\n") {
     cfg.set("scheduler.policy", caf::atom("testing"));
     cfg.set("logger.verbosity", caf::atom("quiet"));
     sys = std::make_unique<caf::actor_system>(cfg);
@@ -154,8 +162,7 @@ struct fixture {
                             "starrocks.username=root\n"
                             "starrocks.password=\n"
                             "value.converter=org.apache.kafka.connect.json.JsonConverter\n"
-                            "value.converter.schemas.enable=false\n"
-                            "sink.version=V1\n") +
+                            "value.converter.schemas.enable=false\n") +
                 extra;
     auto connector = std::make_shared<conf::connector_config>(
         conf::parse_connector_config(conf::parse_properties(text, "sink.properties"), *worker));
@@ -271,6 +278,45 @@ TEST_CASE("pipeline: shutdown loads what was emitted before it and commits it be
   CHECK(*stopped);
   CHECK(f.j.index_of("commit slot-0@11") < f.j.index_of("stop"));
   CHECK(f.j.saw("stop"));
+}
+
+// Exactly-once, phase one as a source's checkpoint driver asks it: the prepared transactions
+// and the positions their rows reach. A batch that reaches the writer after the prepare is in
+// none of its transactions, and its position must not be in the answer either.
+TEST_CASE("pipeline: exactly-once prepare answers the positions of exactly the rows it prepared") {
+  fixture f("sink.version=V2\nsink.semantic=exactly-once\n");
+  caf::anon_send(f.supervisor, slot_atom::value, 0, std::string("slotA"));
+  f.sched->run();
+  f.emit({rec(0, 100, R"({"id":1})"), rec(1, 101, R"({"id":2})")});
+  // Exactly-once rows wait for a checkpoint: the timer alone loads nothing.
+  f.checkpoint();
+  CHECK(f.j.saw("checkpoint asked"));
+  CHECK(f.j.held_jobs.empty());
+  std::optional<prepared_checkpoint> answer_;
+  f.sys->spawn([&](caf::event_based_actor* self) {
+    self->request(f.supervisor, caf::infinite, prepare_atom::value, 0, std::vector<stream_id>{{"slot", 0}})
+        .then([&](const prepared_checkpoint& p) { answer_ = p; });
+  });
+  f.sched->run();
+  REQUIRE(f.j.held_jobs.size() == 1);
+  CHECK(f.j.bodies.back().find(R"({"id":2})") != std::string::npos);
+  // Emitted while the transaction is being prepared: not part of this checkpoint.
+  f.emit({rec(2, 102, R"({"id":3})")});
+  CHECK_FALSE(answer_);
+  stream_load::txn_result ok;
+  ok.ok = true;
+  ok.sequence = 1;
+  ok.label = "starpipe-c-orders-slotA-1";
+  ok.attempts = 1;
+  caf::anon_send(f.executor, release_atom::value, ok);
+  f.sched->run();
+  REQUIRE(answer_);
+  CHECK(answer_->ok);
+  REQUIRE(answer_->labels.size() == 1);
+  CHECK(answer_->labels[0].label == "starpipe-c-orders-slotA-1");
+  CHECK(text_of(answer_->positions) == "slot-0@101");
+  // The pipeline commits nothing itself under exactly-once: the source's driver decides.
+  CHECK_FALSE(f.committed_anything());
 }
 
 // The stage alone, with a supervisor that holds the writer lookup: the barrier answers only
