@@ -1,81 +1,21 @@
 #include "actors/sources/kafka_consumer.h"
 
-#include <librdkafka/rdkafka.h>
-
 #include <cstring>
-#include <set>
 
-#include "protocol/exactly_once/transaction_coordinator.h"
-#include "actors/messages.h"
-#include "protocol/stream_load/flush_policy.h"
-#include "protocol/exactly_once/checkpoint_record.h"
-#include "actors/pipeline/record_stage.h"
+#include "actors/sources/kafka_consumer_state.h"
 #include "actors/sources/kafka_record_set.h"
 #include "common/kafka_client.h"
 #include "common/log.h"
-#include "protocol/kafka/topic_pattern.h"
+#include "protocol/stream_load/flush_policy.h"
 
 namespace starpipe::sources {
 
-using clock = std::chrono::steady_clock;
-using kafka::offset_map;
-using kafka::topic_partition;
-
-struct kafka_consumer_state {
-  kafka_consumer_settings settings;
-  caf::actor supervisor;
-  rd_kafka_t* rk = nullptr;
-  rd_kafka_queue_t* queue = nullptr;
-  std::map<topic_partition, caf::actor> sources; // each assigned partition's record stage
-  std::map<topic_partition, uint64_t> next_seq;   // the seq of its next batch
-  int64_t credit = 0;
-  bool paused = false;
-  bool held = false; // paused by the operator: credit coming back does not resume
-  bool closing = false;
-  std::set<topic_partition> fed; // partitions given records since the queue was last empty
-  // Loaded on revoke but refused by the group (a rebalance already under way): a partition
-  // that comes back to this consumer resumes here instead of replaying from the last commit.
-  offset_map loaded_not_committed;
-  bool quiesced = false;
-  bool awaiting_first_records = true; // logged once per assignment, for operators and the benchmark // shutdown: no more polling, the last offsets are being committed
-  bool cooperative = false;
-  clock::time_point last_lag_report{};
-  std::string id;
-  caf::event_based_actor* actor = nullptr; // for the rebalance callback, which runs inside poll
-  std::unique_ptr<checkpoint::transaction_coordinator> exactly_once; // sink.semantic=exactly-once
-  int64_t unprepared_bytes = 0; // exactly-once: handed on since the last checkpoint
-  // topics.regex: matched here against the cluster's topics (a full match, as Kafka Connect
-  // does); librdkafka subscribes to the exact names, refreshed every few seconds.
-  std::optional<kafka::topic_pattern> pattern;
-  std::set<std::string> subscribed;
-  clock::time_point next_refresh{};
-  static inline const char* name = "kafka_consumer";
-
-  ~kafka_consumer_state() {
-    if (queue) rd_kafka_queue_destroy(queue);
-    if (rk) rd_kafka_destroy(rk);
-  }
-};
-
-namespace {
-
-using self_ptr = caf::stateful_actor<kafka_consumer_state>*;
+namespace kafka_steps {
 
 // Records handed on but not loaded yet: three quarters of the budget (the rest is
 // librdkafka's prefetch and fetch responses).
 int64_t credit_limit(const kafka_consumer_settings& s) { return s.budget_bytes / 4 * 3; }
 
-std::vector<topic_partition> to_tps(const rd_kafka_topic_partition_list_t* list) {
-  std::vector<topic_partition> out;
-  for (int i = 0; i < list->cnt; ++i) out.push_back({list->elems[i].topic, list->elems[i].partition});
-  return out;
-}
-
-std::string tps_text(const std::vector<topic_partition>& tps) {
-  std::string s;
-  for (const auto& tp : tps) s += (s.empty() ? "" : ",") + tp.to_string();
-  return s;
-}
 
 void set_paused(kafka_consumer_state& st, bool pause) {
   rd_kafka_topic_partition_list_t* assigned = nullptr;
@@ -90,7 +30,7 @@ void set_paused(kafka_consumer_state& st, bool pause) {
   st.paused = pause;
 }
 
-bool commit(kafka_consumer_state& st, const offset_map& offsets, bool only_assigned, bool sync = true) {
+bool commit(kafka_consumer_state& st, const offset_map& offsets, bool only_assigned, bool sync) {
   if (offsets.empty()) return true;
   rd_kafka_topic_partition_list_t* list = rd_kafka_topic_partition_list_new(static_cast<int>(offsets.size()));
   for (const auto& [tp, off] : offsets) {
@@ -113,161 +53,6 @@ bool commit(kafka_consumer_state& st, const offset_map& offsets, bool only_assig
   }
   rd_kafka_topic_partition_list_destroy(list);
   return ok;
-}
-
-// Every source hands on what it holds (its answer comes after its rows reached the writers).
-void barrier(self_ptr self, caf::scoped_actor& blocker) {
-  auto& st = self->state;
-  for (const auto& [tp, src] : st.sources)
-    blocker->request(src, std::chrono::seconds(30), barrier_atom::value).receive([](bool) {}, [](caf::error&) {});
-}
-
-std::vector<topic_partition> owned(const kafka_consumer_state& st) {
-  std::vector<topic_partition> out;
-  for (const auto& [tp, src] : st.sources) out.push_back(tp);
-  return out;
-}
-
-std::vector<stream_id> streams_of(const std::vector<topic_partition>& tps) {
-  std::vector<stream_id> out;
-  for (const auto& tp : tps) out.push_back(kafka::stream_of(tp));
-  return out;
-}
-
-// Exactly-once checkpoint of this task: rows handed on, the writers prepare, the offsets and
-// the labels are committed to Kafka together, then the transactions are committed.
-void exactly_once_checkpoint(self_ptr self, bool revoking) {
-  auto& st = self->state;
-  st.unprepared_bytes = 0;
-  if (st.sources.empty() && st.exactly_once->idle()) return;
-  caf::scoped_actor blocker{self->system()};
-  barrier(self, blocker);
-  auto assigned = owned(st);
-  prepared_checkpoint prepared{false, "no answer", {}, {}};
-  // No timeout: a prepare that finished after one would leave its rows acknowledged (their
-  // offsets committable) in a transaction no record names. Writers always answer: their
-  // transactions give up after sink.max-retries.
-  blocker->request(st.supervisor, caf::infinite, prepare_atom::value, st.settings.index, streams_of(assigned))
-      .receive([&](const prepared_checkpoint& p) { prepared = p; },
-               [&](caf::error& e) { prepared.failure = self->system().render(e); });
-  if (!prepared.ok) {
-    LOG_WARN("consumer", st.id << " checkpoint not taken: " << prepared.failure);
-    st.exactly_once->roll_back(prepared.labels, "the checkpoint failed");
-    if (revoking) st.exactly_once->abandon("the checkpoint failed: " + prepared.failure);
-    return;
-  }
-  st.exactly_once->decide(st.rk, prepared, assigned, revoking);
-}
-
-// The task's writers label what they prepare from now on with `slot`, starting at 1.
-void new_slot(self_ptr self, const std::string& slot) {
-  self->send(self->state.supervisor, slot_atom::value, self->state.settings.index, slot);
-}
-
-void drop_sources(self_ptr self, const std::vector<topic_partition>& tps) {
-  auto& st = self->state;
-  for (const auto& tp : tps) {
-    auto it = st.sources.find(tp);
-    if (it == st.sources.end()) continue;
-    self->unlink_from(it->second);
-    self->send_exit(it->second, caf::exit_reason::user_shutdown);
-    st.sources.erase(it);
-    st.next_seq.erase(tp); // a partition that comes back is a new stream for the tracker, from seq 0
-  }
-}
-
-// Before a partition goes: its source hands on all it got, the supervisor loads what is
-// buffered, and the partition's offset is committed while we still own it.
-void drain(self_ptr self, const std::vector<topic_partition>& tps) {
-  auto& st = self->state;
-  if (st.exactly_once) {
-    exactly_once_checkpoint(self, true);
-    self->send(st.supervisor, forget_atom::value, streams_of(tps));
-    drop_sources(self, tps);
-    return;
-  }
-  caf::scoped_actor blocker{self->system()};
-  for (const auto& tp : tps) {
-    auto it = st.sources.find(tp);
-    if (it == st.sources.end()) continue;
-    blocker->request(it->second, std::chrono::seconds(30), barrier_atom::value)
-        .receive([](bool) {}, [&](caf::error& e) {
-          LOG_WARN("consumer", "source of " << tp.to_string() << " did not stop: " << self->system().render(e));
-        });
-  }
-  blocker->request(st.supervisor, st.settings.drain_timeout, handoff_atom::value, streams_of(tps))
-      .receive(
-          [&](const position_map& positions) {
-            auto offsets = kafka::offsets_after(positions);
-            if (!commit(st, offsets, false))
-              for (const auto& [tp, off] : offsets) st.loaded_not_committed[tp] = off;
-          },
-               [&](caf::error& e) {
-                 LOG_WARN("consumer", st.id << " could not load buffered rows of " << tps_text(tps)
-                                              << " before giving them up (" << self->system().render(e)
-                                              << "); their new owner resumes from the last commit");
-               });
-  drop_sources(self, tps);
-}
-
-void on_rebalance(rd_kafka_t* rk, rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_t* partitions, void* opaque) {
-  auto* self = static_cast<self_ptr>(opaque);
-  auto& st = self->state;
-  auto tps = to_tps(partitions);
-  if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
-    LOG_INFO("consumer", st.id << " assigned " << (tps.empty() ? "no partitions" : tps_text(tps)));
-    st.awaiting_first_records = !tps.empty();
-    for (const auto& tp : tps) {
-      if (st.sources.count(tp)) continue;
-      pipeline::record_stage_settings ps{st.settings.connector, st.settings.index, st.settings.dead_letters};
-      auto src = pipeline::spawn_record_stage(self->system(), ps, st.supervisor);
-      self->link_to(src);
-      st.sources[tp] = src;
-    }
-    // Exactly-once: a crash between the offset commit and the transactions' commit leaves
-    // them prepared; the record in the committed offsets says so, and they are committed now;
-    // a crash before the offset commit leaves them lingering, and they are rolled back. Then
-    // the task's writers take a fresh slot, recorded on its partitions before any row is read.
-    if (st.exactly_once) new_slot(self, st.exactly_once->take_partitions(rk, partitions, owned(st)));
-    offset_map resume_at;
-    for (int i = 0; i < partitions->cnt && !st.exactly_once; ++i) {
-      auto it = st.loaded_not_committed.find({partitions->elems[i].topic, partitions->elems[i].partition});
-      if (it == st.loaded_not_committed.end()) continue;
-      partitions->elems[i].offset = it->second;
-      resume_at.insert(*it);
-    }
-    st.loaded_not_committed.clear(); // partitions that went elsewhere are their new owner's now
-    rd_kafka_error_t* error = nullptr;
-    if (st.cooperative)
-      error = rd_kafka_incremental_assign(rk, partitions);
-    else
-      rd_kafka_assign(rk, partitions);
-    if (!resume_at.empty()) {
-      std::string text;
-      for (const auto& [tp, off] : resume_at) text += (text.empty() ? "" : ",") + tp.to_string() + "@" + std::to_string(off);
-      LOG_INFO("consumer", st.id << " resumes after rows it loaded before the rebalance: " << text);
-      commit(st, resume_at, false, false);
-    }
-    if (error) {
-      LOG_ERROR("consumer", st.id << " assign failed: " << rd_kafka_error_string(error));
-      rd_kafka_error_destroy(error);
-    }
-    if (st.paused && partitions->cnt > 0) rd_kafka_pause_partitions(rk, partitions);
-  } else if (err == RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS) {
-    LOG_INFO("consumer", st.id << " revoking " << (tps.empty() ? "no partitions" : tps_text(tps)));
-    if (!tps.empty()) drain(self, tps);
-    // Whatever the task keeps is labelled under a fresh slot from here on: the old one may
-    // be searched for lingering transactions by the revoked partitions' next owner.
-    if (st.exactly_once) new_slot(self, st.exactly_once->rotate(rk, owned(st)));
-    if (st.cooperative) {
-      if (auto* error = rd_kafka_incremental_unassign(rk, partitions)) rd_kafka_error_destroy(error);
-    } else {
-      rd_kafka_assign(rk, nullptr);
-    }
-  } else {
-    LOG_ERROR("consumer", st.id << " rebalance error: " << rd_kafka_err2str(err));
-    rd_kafka_assign(rk, nullptr);
-  }
 }
 
 void on_error(rd_kafka_t*, int err, const char* reason, void* opaque) {
@@ -381,7 +166,6 @@ void report_lag(self_ptr self) {
 // The queue ran dry within a poll's wait: every partition fed since the last signal has been
 // read to its current end. Sources pass this on behind their data, so writers need not wait
 // for the buffer's age.
-void exactly_once_checkpoint(self_ptr self, bool revoking);
 
 // Exactly-once rows load only at checkpoints. Besides the timer, a checkpoint comes when a
 // body's worth of bytes is waiting, or when every partition is read to its end and at least
@@ -472,7 +256,10 @@ void poll_once(self_ptr self) {
   }
 }
 
-} // namespace
+
+} // namespace kafka_steps
+
+using namespace kafka_steps;
 
 caf::behavior kafka_consumer(caf::stateful_actor<kafka_consumer_state>* self, kafka_consumer_settings settings,
                              caf::actor supervisor) {
