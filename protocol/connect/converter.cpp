@@ -98,33 +98,24 @@ private:
   bool schemas_enable_;
 };
 
-// org.apache.kafka.connect.storage.StringConverter: the bytes as a string; any value back as
-// its text.
-class string_converter final : public converter {
+// org.apache.kafka.connect.storage.StringConverter ("string") and
+// org.apache.kafka.connect.converters.ByteArrayConverter ("bytes"): the bytes as they are, as a
+// value of that schema type; any value back as its text.
+class bytes_as_value_converter final : public converter {
 public:
+  explicit bytes_as_value_converter(const char* schema_type) : schema_type_(schema_type) {}
   bool to_connect(const char* data, size_t len, std::optional<schema_and_value>& out, std::string&) const override {
     out.reset();
-    if (data) out = schema_and_value{json{{"type", "string"}, {"optional", false}}, json(std::string(data, len))};
+    if (data) out = schema_and_value{json{{"type", schema_type_}, {"optional", false}}, json(std::string(data, len))};
     return true;
   }
   std::optional<std::string> from_connect(const std::optional<schema_and_value>& data) const override {
     if (!data) return std::nullopt;
     return data->value.is_string() ? data->value.get<std::string>() : data->value.dump();
   }
-};
 
-// org.apache.kafka.connect.converters.ByteArrayConverter: the bytes as they are.
-class byte_array_converter final : public converter {
-public:
-  bool to_connect(const char* data, size_t len, std::optional<schema_and_value>& out, std::string&) const override {
-    out.reset();
-    if (data) out = schema_and_value{json{{"type", "bytes"}, {"optional", false}}, json(std::string(data, len))};
-    return true;
-  }
-  std::optional<std::string> from_connect(const std::optional<schema_and_value>& data) const override {
-    if (!data) return std::nullopt;
-    return data->value.is_string() ? data->value.get<std::string>() : data->value.dump();
-  }
+private:
+  const char* schema_type_;
 };
 
 } // namespace
@@ -132,11 +123,11 @@ public:
 const std::vector<converter_plugin>& converter_plugins() {
   static const std::vector<converter_plugin> all = {
       {"org.apache.kafka.connect.converters.ByteArrayConverter", conf::converter_kind::byte_array,
-       [](const conf::converter_spec&) { return std::make_unique<byte_array_converter>(); }},
+       [](const conf::converter_spec&) { return std::make_unique<bytes_as_value_converter>("bytes"); }},
       {"org.apache.kafka.connect.json.JsonConverter", conf::converter_kind::json,
        [](const conf::converter_spec& s) { return std::make_unique<json_converter>(s.schemas_enable); }},
       {"org.apache.kafka.connect.storage.StringConverter", conf::converter_kind::string,
-       [](const conf::converter_spec&) { return std::make_unique<string_converter>(); }},
+       [](const conf::converter_spec&) { return std::make_unique<bytes_as_value_converter>("string"); }},
   };
   return all;
 }

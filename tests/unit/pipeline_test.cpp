@@ -8,6 +8,8 @@
 #include <caf/all.hpp>
 #include <caf/scheduler/test_coordinator.hpp>
 
+#include "deterministic_system.h"
+
 #include <deque>
 
 #include "actors/checkpoint/supervisor.h"
@@ -15,6 +17,7 @@
 #include "actors/pipeline/record_stage.h"
 #include "conf/connector_config.h"
 #include "conf/properties.h"
+#include "load_outcomes.h"
 
 using namespace starpipe;
 using stream_load::attempt_outcome;
@@ -45,14 +48,7 @@ std::string text_of(const position_map& m) {
 }
 
 attempt_outcome answer(const std::string& status, const std::string& message = "OK") {
-  attempt_outcome o;
-  o.http_status = 200;
-  stream_load::load_response r;
-  r.status = status;
-  r.message = message;
-  r.loaded_rows = 0;
-  o.response = r;
-  return o;
+  return stream_load::testing::with_status(status, message);
 }
 
 // A source as the contract describes it, with one stream ("slot-0": no Kafka in sight). The
@@ -139,20 +135,13 @@ pipeline::owned_record rec(int64_t offset, int64_t token, const std::string& val
   return r;
 }
 
-struct fixture {
-  caf::actor_system_config cfg;
-  std::unique_ptr<caf::actor_system> sys;
-  caf::scheduler::test_coordinator* sched = nullptr;
+struct fixture : testing::deterministic_system {
   journal j;
   caf::actor supervisor;
   caf::actor source;
   caf::actor executor;
 
   explicit fixture(const std::string& extra = "sink.version=V1\n") {
-    cfg.set("scheduler.policy", caf::atom("testing"));
-    cfg.set("logger.verbosity", caf::atom("quiet"));
-    sys = std::make_unique<caf::actor_system>(cfg);
-    sched = &dynamic_cast<caf::scheduler::test_coordinator&>(sys->scheduler());
     auto worker = std::make_shared<conf::worker_config>();
     auto text = std::string("name=c\n"
                             "connector.class=com.starrocks.connector.kafka.StarRocksSinkConnector\n"

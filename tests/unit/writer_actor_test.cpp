@@ -5,6 +5,8 @@
 #include <caf/all.hpp>
 #include <caf/scheduler/test_coordinator.hpp>
 
+#include "deterministic_system.h"
+
 #include <deque>
 #include <set>
 
@@ -40,19 +42,12 @@ attempt_outcome status(const std::string& s, const std::string& message = "OK") 
   return o;
 }
 
-struct fixture {
-  caf::actor_system_config cfg;
-  std::unique_ptr<caf::actor_system> sys;
-  caf::scheduler::test_coordinator* sched = nullptr;
+struct fixture : testing::deterministic_system {
   recorded rec;
   caf::actor writer;
 
   explicit fixture(int64_t max_batch_bytes = 1 << 20, conf::load_interface interface = conf::load_interface::v1,
                    bool exactly_once = false, bool tolerate_all = false) {
-    cfg.set("scheduler.policy", caf::atom("testing"));
-    cfg.set("logger.verbosity", caf::atom("quiet"));
-    sys = std::make_unique<caf::actor_system>(cfg);
-    sched = &dynamic_cast<caf::scheduler::test_coordinator&>(sys->scheduler());
     auto executor = sys->spawn([this](caf::event_based_actor*) -> caf::behavior {
       return {[this](load_atom, const stream_load::load_request& req) -> attempt_outcome {
         rec.labels.push_back(req.label);
