@@ -4,6 +4,7 @@
 
 #include "actors/messages.h"
 #include "actors/sinks/dead_letter_queue.h"
+#include "common/kafka_client.h" // bytes_of
 #include "common/log.h"
 #include "protocol/connect/converter.h"
 #include "protocol/connect/json_converter.h"
@@ -50,11 +51,6 @@ struct batch_output {
 std::string where(const record_view& r) {
   return "topic " + std::string(r.topic) + ", partition " + std::to_string(r.partition) + ", offset " +
          std::to_string(r.offset);
-}
-
-std::optional<std::string> bytes_of(const char* p, size_t n) {
-  if (!p) return std::nullopt;
-  return std::string(p, n);
 }
 
 // The index of the record at `offset` (transforms answer by offset; a batch's offsets are
@@ -196,7 +192,7 @@ void transform_batch(self_ptr self, const record_batch& batch) {
     r.topic = std::string(v.topic);
     r.partition = v.partition;
     r.offset = v.offset;
-    r.timestamp = v.timestamp;
+    r.timestamp = in.timestamp(i);
     std::string error;
     if (!st.key_converter->to_connect(v.key, v.key_len, r.key, error)) {
       if (!record_error(self, batch, i, "key: " + error, "KEY_CONVERTER", c.key_converter.class_name, out)) break;

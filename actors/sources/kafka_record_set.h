@@ -31,14 +31,16 @@ public:
     v.topic = topic_;
     v.partition = m->partition;
     v.offset = m->offset;
-    rd_kafka_timestamp_type_t type;
-    v.timestamp = rd_kafka_message_timestamp(m, &type);
     v.key = static_cast<const char*>(m->key);
     v.key_len = m->key_len;
     v.value = static_cast<const char*>(m->payload);
     v.value_len = m->len;
     v.position = kafka::position_of_offset(m->offset);
     return v;
+  }
+  int64_t timestamp(size_t i) const override {
+    rd_kafka_timestamp_type_t type;
+    return rd_kafka_message_timestamp(messages_[i], &type);
   }
   pipeline::record_headers headers(size_t i) const override { return headers_of(messages_[i]); }
 

@@ -44,13 +44,12 @@ struct source_position {
 
 using position_map = std::map<stream_id, source_position>;
 
-// One record as the record stage reads it: the Connect coordinates (topic, partition, offset,
-// timestamp), the key and value bytes (null pointers for null), and the source's position.
+// One record as the record stage reads it: the Connect coordinates (topic, partition, offset),
+// the key and value bytes (null pointers for null), and the source's position.
 struct record_view {
   std::string_view topic;
   int32_t partition = 0;
   int64_t offset = 0;
-  int64_t timestamp = 0;
   const char* key = nullptr;
   size_t key_len = 0;
   const char* value = nullptr;
@@ -67,7 +66,8 @@ public:
   virtual ~record_set() = default;
   virtual size_t size() const = 0;
   virtual record_view at(size_t i) const = 0;
-  // Headers are needed only off the hot path (transforms that read them, dead letters).
+  // Needed only off the hot path (transforms, dead letters), so not part of the view.
+  virtual int64_t timestamp(size_t i) const = 0;
   virtual record_headers headers(size_t i) const = 0;
 };
 
@@ -93,12 +93,12 @@ public:
     v.topic = r.topic;
     v.partition = r.partition;
     v.offset = r.offset;
-    v.timestamp = r.timestamp;
     if (r.key) v.key = r.key->data(), v.key_len = r.key->size();
     if (r.value) v.value = r.value->data(), v.value_len = r.value->size();
     v.position = r.position;
     return v;
   }
+  int64_t timestamp(size_t i) const override { return records_[i].timestamp; }
   record_headers headers(size_t i) const override { return records_[i].headers; }
 
 private:

@@ -311,11 +311,9 @@ TEST_CASE("pipeline: exactly-once prepare answers the positions of exactly the r
 // The stage alone, with a supervisor that holds the writer lookup: the barrier answers only
 // after the rows received before it reached their writer.
 TEST_CASE("record stage: a barrier lets no batch through") {
-  caf::actor_system_config cfg;
-  cfg.set("scheduler.policy", caf::atom("testing"));
-  cfg.set("logger.verbosity", caf::atom("quiet"));
-  caf::actor_system sys{cfg};
-  auto& sched = dynamic_cast<caf::scheduler::test_coordinator&>(sys.scheduler());
+  testing::deterministic_system ds;
+  auto& sys = *ds.sys;
+  auto& sched = *ds.sched;
   journal j;
   auto connector = std::make_shared<conf::connector_config>();
   connector->name = "c";
