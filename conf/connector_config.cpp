@@ -1,9 +1,11 @@
 #include "conf/connector_config.h"
 
+#include "protocol/connect/converter.h"
 #include "protocol/connect/json_scan.h"
 #include "protocol/kafka/topic_pattern.h"
 
 #include "conf/config_providers.h"
+#include "conf/key_tables.h"
 
 #include <algorithm>
 #include <cctype>
@@ -32,19 +34,6 @@ std::string to_hex(unsigned char b) {
   const char* digits = "0123456789abcdef";
   return {digits[b >> 4], digits[b & 0xF]};
 }
-
-// A Kafka connector key and its StarRocks Flink connector name mean the same thing; either
-// may be given, not both with different values.
-int64_t read_long_alias(const properties& p, const std::string& key, const std::string& flink_key, int64_t def,
-                        int64_t min, int64_t max, config_errors& errs) {
-  if (p.has(key) && p.has(flink_key) && read_string(p, key, "") != read_string(p, flink_key, "")) {
-    errs.add(p, flink_key, "conflicts with " + key + " (" + read_string(p, key, "") + "); set only one of them");
-    return def;
-  }
-  if (p.has(flink_key)) return read_long(p, flink_key, def, min, max, errs);
-  return read_long(p, key, def, min, max, errs);
-}
-
 
 std::string lower(std::string s) {
   std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return std::tolower(c); });
@@ -111,14 +100,15 @@ bool is_source_connector_class(const std::string& cls) {
 connector_config parse_connector_config(const properties& given, const worker_config& worker) {
   connector_config c;
   config_errors errs;
+  const config_def& keys = sink_connector_keys();
   for (const auto& e : given.entries()) c.raw[e.key] = e.value; // as written: ${...} stays unresolved
   const properties p = resolve_config(given, config_providers{worker.config_provider_classes}, errs);
 
-  if (auto v = read_required(p, "name", false, errs)) {
+  if (auto v = keys.read_required(p, "name", errs)) {
     c.name = *v;
     if (auto problem = connector_name_problem(*v)) errs.add(p, "name", *problem);
   }
-  if (auto v = read_required(p, "connector.class", false, errs)) {
+  if (auto v = keys.read_required(p, "connector.class", errs)) {
     c.connector_class = *v;
     if (is_source_connector_class(*v)) {
       // Every other key would be judged as a sink's and be wrong; one error says what it is.
@@ -139,9 +129,9 @@ connector_config parse_connector_config(const properties& given, const worker_co
   } else if (!has_topics && !has_regex) {
     errs.add({p.source, "topics", "", "Must configure one of topics or topics.regex"});
   } else if (has_topics) {
-    c.topics = conf::split_list(read_string(p, "topics", ""));
+    c.topics = conf::split_list(keys.read_string(p, "topics"));
   } else {
-    std::string re = read_string(p, "topics.regex", "");
+    std::string re = keys.read_string(p, "topics.regex");
     std::string problem;
     if (auto dropped = p.dropped_escapes_of("topics.regex"); !dropped.empty()) {
       errs.add(p, "topics.regex",
@@ -174,7 +164,7 @@ connector_config parse_connector_config(const properties& given, const worker_co
     }
   }
 
-  if (auto urls = read_required(p, "starrocks.http.url", false, errs)) {
+  if (auto urls = keys.read_required(p, "starrocks.http.url", errs)) {
     for (const auto& u : conf::split_list(*urls)) {
       if (auto n = normalize_fe_url(u))
         c.fe_urls.push_back(*n);
@@ -184,39 +174,30 @@ connector_config parse_connector_config(const properties& given, const worker_co
     if (c.fe_urls.empty() && !urls->empty())
       errs.add(p, "starrocks.http.url", "must list at least one FE host:port");
   }
-  if (auto v = read_required(p, "starrocks.database.name", false, errs)) c.database = *v;
-  if (auto v = read_required(p, "starrocks.username", false, errs)) c.username = *v;
-  if (auto v = read_required(p, "starrocks.password", true, errs)) c.password = p.get("starrocks.password").value_or("");
+  if (auto v = keys.read_required(p, "starrocks.database.name", errs)) c.database = *v;
+  if (auto v = keys.read_required(p, "starrocks.username", errs)) c.username = *v;
+  if (auto v = keys.read_required(p, "starrocks.password", errs)) c.password = p.get("starrocks.password").value_or("");
 
-  c.tasks_max = read_long(p, "tasks.max", 1, 1, 1024, errs);
-  c.buffer_max_bytes = read_long_alias(p, "bufferflush.maxbytes", "sink.buffer-flush.max-bytes", 67108864, 67108864,
-                                       10737418240LL, errs);
-  c.buffer_interval_ms = read_long_alias(p, "bufferflush.intervalms", "sink.buffer-flush.interval-ms", 1000, 1000,
-                                         3600000, errs);
-  c.connect_timeout_ms = read_long_alias(p, "connect.timeoutms", "sink.connect.timeout-ms", 1000, 100, 60000, errs);
-  if (p.has("sink.max-retries"))
-    c.max_retries = read_long_alias(p, "sink.maxretries", "sink.max-retries", 3, 0, 10, errs);
-  else
-    c.max_retries = read_long(p, "sink.maxretries", 3, -1, INT64_MAX, errs);
-  if (p.has("sink.buffer-flush.max-rows"))
-    c.buffer_max_rows = read_long(p, "sink.buffer-flush.max-rows", 500000, 64000, 5000000, errs);
-  c.wait_for_continue_ms = read_long(p, "sink.wait-for-continue.timeout-ms", 30000, 3000, 60000, errs);
-  c.socket_timeout_ms = read_long(p, "sink.socket.timeout-ms", -1, -1, 86400000, errs);
+  c.tasks_max = keys.read_long(p, "tasks.max", errs);
+  c.buffer_max_bytes = keys.read_long(p, "bufferflush.maxbytes", errs);
+  c.buffer_interval_ms = keys.read_long(p, "bufferflush.intervalms", errs);
+  c.connect_timeout_ms = keys.read_long(p, "connect.timeoutms", errs);
+  c.max_retries = keys.read_long(p, "sink.maxretries", errs);
+  c.buffer_max_rows = keys.read_long(p, "sink.buffer-flush.max-rows", errs);
+  c.wait_for_continue_ms = keys.read_long(p, "sink.wait-for-continue.timeout-ms", errs);
+  c.socket_timeout_ms = keys.read_long(p, "sink.socket.timeout-ms", errs);
   if (c.socket_timeout_ms == 0) errs.add(p, "sink.socket.timeout-ms", "must be -1 (the load's own deadline) or a positive number of ms");
-  c.ignore_update_before = read_bool(p, "sink.ignore.update-before", true, errs);
+  c.ignore_update_before = keys.read_bool(p, "sink.ignore.update-before", errs);
   {
-    std::string semantic = lower(read_string(p, "sink.semantic", "at-least-once"));
-    if (semantic == "exactly-once") c.semantic = delivery::exactly_once;
-    else if (semantic != "at-least-once") errs.add(p, "sink.semantic", "must be at-least-once or exactly-once");
-    std::string version = lower(read_string(p, "sink.version", "AUTO"));
-    if (version == "v1") c.version = load_interface::v1;
-    else if (version == "v2") c.version = load_interface::v2;
-    else if (version != "auto") errs.add(p, "sink.version", "must be V1, V2 or AUTO");
+    if (keys.read_choice(p, "sink.semantic", errs) == "exactly-once") c.semantic = delivery::exactly_once;
+    std::string version = keys.read_choice(p, "sink.version", errs);
+    if (version == "V1") c.version = load_interface::v1;
+    else if (version == "V2") c.version = load_interface::v2;
     if (c.semantic == delivery::exactly_once && c.version == load_interface::v1)
       errs.add(p, "sink.version",
                "V1 cannot give exactly-once: sink.semantic=exactly-once needs the transaction interface (V2 or AUTO)");
     static const std::regex prefix_re(R"(^[-_A-Za-z0-9]{1,64}$)");
-    c.label_prefix = read_string(p, "sink.label-prefix", "");
+    c.label_prefix = keys.read_string(p, "sink.label-prefix");
     if (p.has("sink.label-prefix") && !std::regex_match(c.label_prefix, prefix_re))
       errs.add(p, "sink.label-prefix", "must be 1 to 64 characters of A-Z, a-z, 0-9, '_' and '-'");
     if (c.label_prefix.empty()) {
@@ -281,6 +262,8 @@ connector_config parse_connector_config(const properties& given, const worker_co
 
   c.key_converter = read_converter(p, "key.converter", worker.key_converter, errs);
   c.value_converter = read_converter(p, "value.converter", worker.value_converter, errs);
+  connect::check_converter_keys(p, "key.converter", c.key_converter, errs, c.warnings);
+  connect::check_converter_keys(p, "value.converter", c.value_converter, errs, c.warnings);
   if (c.format == load_format::csv && c.value_converter.kind == converter_kind::json)
     errs.add(p, "value.converter",
              "CSV loads need each value as a line of text: use org.apache.kafka.connect.storage.StringConverter");
@@ -290,45 +273,32 @@ connector_config parse_connector_config(const properties& given, const worker_co
     transforms::make_transform(spec, p, errs);
     if (spec.predicate) transforms::make_predicate(*spec.predicate, p, errs);
   }
-  c.ignore_deletes = read_bool(p, "sink.ignore.deletes", false, errs);
+  c.ignore_deletes = keys.read_bool(p, "sink.ignore.deletes", errs);
   {
     std::string tz_error;
-    c.zone = connect::time_zone::load(read_string(p, "starrocks.timezone", "UTC"), tz_error);
+    c.zone = connect::time_zone::load(keys.read_string(p, "starrocks.timezone"), tz_error);
     if (!c.zone) {
       errs.add(p, "starrocks.timezone", "must be UTC, an offset like +08:00 or a tz database name like Asia/Shanghai: " + tz_error);
       c.zone = connect::time_zone::utc();
     }
   }
-  std::string tolerance = read_string(p, "errors.tolerance", "none");
-  if (tolerance == "all") c.errors_tolerate_all = true;
-  else if (tolerance != "none") errs.add(p, "errors.tolerance", "must be none or all");
-  c.errors_log = read_bool(p, "errors.log.enable", false, errs);
-  c.errors_log_messages = read_bool(p, "errors.log.include.messages", false, errs);
+  c.errors_tolerate_all = keys.read_choice(p, "errors.tolerance", errs) == "all";
+  c.errors_log = keys.read_bool(p, "errors.log.enable", errs);
+  c.errors_log_messages = keys.read_bool(p, "errors.log.include.messages", errs);
 
   std::vector<std::string> consumer_warnings;
   c.consumer_overrides = translate_client_settings(p, "consumer.override.", consumer_warnings, errs);
   c.warnings.insert(c.warnings.end(), consumer_warnings.begin(), consumer_warnings.end());
 
-  static const std::set<std::string> known = {
-      "name", "connector.class", "topics", "topics.regex", "starrocks.topic2table.map", "starrocks.http.url",
-      "starrocks.database.name", "starrocks.username", "starrocks.password", "tasks.max",
-      "bufferflush.maxbytes", "bufferflush.intervalms", "connect.timeoutms", "sink.maxretries",
-      "key.converter", "value.converter", "key.converter.schemas.enable", "value.converter.schemas.enable",
-      "key.converter.schema.registry.url", "value.converter.schema.registry.url", "transforms",
-      "header.converter", "config.action.reload", "sink.ignore.deletes", "starrocks.timezone",
-      "sink.semantic", "sink.version", "sink.label-prefix", "sink.buffer-flush.max-bytes",
-      "sink.buffer-flush.max-rows", "sink.buffer-flush.interval-ms", "sink.max-retries", "sink.connect.timeout-ms",
-      "sink.wait-for-continue.timeout-ms", "sink.socket.timeout-ms", "sink.ignore.update-before"};
-  for (const auto& e : p.entries()) {
-    if (known.count(e.key) || e.key.rfind("sink.properties.", 0) == 0 ||
-        e.key.rfind("consumer.override.", 0) == 0 || e.key.rfind("errors.", 0) == 0 ||
-        e.key.rfind("transforms.", 0) == 0 || e.key.rfind("predicates", 0) == 0)
-      continue;
-    c.warnings.push_back(p.source + ": unknown connector key '" + e.key + "' ignored");
-  }
-  c.dlq_topic = read_string(p, "errors.deadletterqueue.topic.name", "");
-  c.dlq_context_headers = read_bool(p, "errors.deadletterqueue.context.headers.enable", false, errs);
-  read_long(p, "errors.deadletterqueue.topic.replication.factor", 3, -1, 32767, errs);
+  keys.read_choice(p, "header.converter", errs);
+  keys.read_choice(p, "config.action.reload", errs);
+  keys.read_long(p, "errors.retry.timeout", errs);
+  keys.read_long(p, "errors.retry.delay.max.ms", errs);
+  for (const auto& key : keys.undeclared(p)) c.warnings.push_back(p.source + ": unknown connector key '" + key + "' ignored");
+  for (auto& w : keys.without_effect(p)) c.warnings.push_back(std::move(w));
+  c.dlq_topic = keys.read_string(p, "errors.deadletterqueue.topic.name");
+  c.dlq_context_headers = keys.read_bool(p, "errors.deadletterqueue.context.headers.enable", errs);
+  keys.read_long(p, "errors.deadletterqueue.topic.replication.factor", errs);
   if (!c.dlq_topic.empty()) {
     bool consumed = std::find(c.topics.begin(), c.topics.end(), c.dlq_topic) != c.topics.end();
     if (!consumed && c.topics_regex) {

@@ -5,6 +5,7 @@
 #include <cstdio>
 
 #include "conf/config_providers.h"
+#include "conf/key_tables.h"
 #include "protocol/connect/converter.h"
 
 #include <librdkafka/rdkafka.h>
@@ -96,27 +97,23 @@ std::map<std::string, std::string> translate_client_settings(const properties& p
 worker_config parse_worker_config(const properties& p, worker_mode mode) {
   worker_config w;
   config_errors errs;
-  w.bootstrap_servers = read_string(p, "bootstrap.servers", w.bootstrap_servers);
+  const config_def& keys = worker_keys();
+  w.bootstrap_servers = keys.read_string(p, "bootstrap.servers");
   if (w.bootstrap_servers.empty()) errs.add(p, "bootstrap.servers", "must list at least one host:port");
   w.key_converter = read_converter(p, "key.converter", w.key_converter, errs);
   w.value_converter = read_converter(p, "value.converter", w.value_converter, errs);
-  w.offset_flush_interval_ms = read_long(p, "offset.flush.interval.ms", 60000, 1, 86400000, errs);
-  w.offset_flush_timeout_ms = read_long(p, "offset.flush.timeout.ms", 5000, 1, 86400000, errs);
-  w.task_shutdown_graceful_timeout_ms =
-      read_long(p, "task.shutdown.graceful.timeout.ms", 5000, 0, 86400000, errs);
-  w.task_stall_timeout_ms = read_long(p, "task.stall.timeout.ms", 60000, 1000, 86400000, errs);
-  w.offset_storage_file = read_string(p, "offset.storage.file.filename", "");
-  w.plugin_path = read_string(p, "plugin.path", "");
-  if (!w.offset_storage_file.empty())
-    w.warnings.push_back("offset.storage.file.filename=" + w.offset_storage_file +
-                         " is accepted and unused: a sink's offsets are committed to its Kafka consumer group "
-                         "(connect-<name>), as in Kafka Connect");
-  if (!w.plugin_path.empty())
-    w.warnings.push_back("plugin.path=" + w.plugin_path +
-                         " is accepted and unused: the StarRocks sink and its transforms are built into starpipe");
+  connect::check_converter_keys(p, "key.converter", w.key_converter, errs, w.warnings);
+  connect::check_converter_keys(p, "value.converter", w.value_converter, errs, w.warnings);
+  keys.read_choice(p, "header.converter", errs);
+  w.offset_flush_interval_ms = keys.read_long(p, "offset.flush.interval.ms", errs);
+  w.offset_flush_timeout_ms = keys.read_long(p, "offset.flush.timeout.ms", errs);
+  w.task_shutdown_graceful_timeout_ms = keys.read_long(p, "task.shutdown.graceful.timeout.ms", errs);
+  w.task_stall_timeout_ms = keys.read_long(p, "task.stall.timeout.ms", errs);
+  w.offset_storage_file = keys.read_string(p, "offset.storage.file.filename");
+  w.plugin_path = keys.read_string(p, "plugin.path");
   {
     static const std::regex listener_re(R"(^\s*(https?)://([^:/\s]*):([0-9]{1,5})/?\s*$)");
-    std::string listeners = read_string(p, "listeners", "http://127.0.0.1:8083");
+    std::string listeners = keys.read_string(p, "listeners");
     std::string first = listeners.substr(0, listeners.find(','));
     std::smatch m;
     if (!std::regex_match(first, m, listener_re) || std::stol(m[3]) > 65535) {
@@ -159,7 +156,7 @@ worker_config parse_worker_config(const properties& p, worker_mode mode) {
       }
     }
     std::string host = read_string(p, "rest.advertised.host.name", w.rest_host == "0.0.0.0" ? "127.0.0.1" : w.rest_host);
-    int64_t port = read_long(p, "rest.advertised.port", w.rest_port, 0, 65535, errs);
+    int64_t port = p.has("rest.advertised.port") ? keys.read_long(p, "rest.advertised.port", errs) : w.rest_port;
     w.worker_id = host + ":" + std::to_string(port);
     char hostname[256] = {};
     if (gethostname(hostname, sizeof hostname - 1) != 0) std::snprintf(hostname, sizeof hostname, "localhost");
@@ -194,62 +191,45 @@ worker_config parse_worker_config(const properties& p, worker_mode mode) {
   if (mode == worker_mode::distributed) {
     // Kafka Connect requires these four; the StarRocks guide's connect-distributed.properties
     // relies on the values of Kafka's sample file, so those are the defaults here, said aloud.
-    auto required = [&](const char* key, const char* sample) {
+    auto required = [&](const char* key) {
       auto v = p.get(key);
       if (v && v->empty()) errs.add(p, key, "must not be empty");
       if (v) return *v;
+      std::string sample = keys.read_string(p, key);
       w.warnings.push_back(std::string(key) + " is not set: using " + sample +
                            ", the value of Kafka's sample connect-distributed.properties");
-      return std::string(sample);
+      return sample;
     };
-    w.group_id = required("group.id", "connect-cluster");
-    w.config_topic = required("config.storage.topic", "connect-configs");
-    w.offset_topic = required("offset.storage.topic", "connect-offsets");
-    w.status_topic = required("status.storage.topic", "connect-status");
+    w.group_id = required("group.id");
+    w.config_topic = required("config.storage.topic");
+    w.offset_topic = required("offset.storage.topic");
+    w.status_topic = required("status.storage.topic");
     auto replication = [&](const char* key) {
-      int64_t v = read_long(p, key, 3, -1, 32767, errs);
+      int64_t v = keys.read_long(p, key, errs);
       if (v == 0) errs.add(p, key, "must be -1 (the broker's default) or in [1, 32767]");
       return static_cast<int>(v);
     };
     w.config_replication = replication("config.storage.replication.factor");
     w.status_replication = replication("status.storage.replication.factor");
     replication("offset.storage.replication.factor");
-    w.status_partitions = static_cast<int>(read_long(p, "status.storage.partitions", 5, 1, 10000, errs));
-    read_long(p, "offset.storage.partitions", 25, 1, 10000, errs);
+    w.status_partitions = static_cast<int>(keys.read_long(p, "status.storage.partitions", errs));
+    keys.read_long(p, "offset.storage.partitions", errs);
     if (!w.config_topic.empty() && (w.config_topic == w.status_topic || w.config_topic == w.offset_topic))
       errs.add(p, "config.storage.topic", "must differ from status.storage.topic and offset.storage.topic");
     if (!w.status_topic.empty() && w.status_topic == w.offset_topic)
       errs.add(p, "status.storage.topic", "must differ from offset.storage.topic");
   }
 
-  static const std::set<std::string> known = {
-      "bootstrap.servers", "key.converter", "value.converter", "key.converter.schemas.enable",
-      "value.converter.schemas.enable", "offset.flush.interval.ms", "offset.flush.timeout.ms",
-      "task.shutdown.graceful.timeout.ms", "task.stall.timeout.ms", "offset.storage.file.filename", "plugin.path",
-      "header.converter", "plugin.discovery", "listeners", "rest.advertised.host.name", "rest.basic.auth.file",
-      "rest.advertised.port", "rest.advertised.listener", "group.id", "config.storage.topic",
-      "offset.storage.topic", "status.storage.topic", "config.storage.replication.factor",
-      "offset.storage.replication.factor", "status.storage.replication.factor",
-      "offset.storage.partitions", "status.storage.partitions", "internal.key.converter",
-      "internal.value.converter", "security.protocol", "client.id"};
-  static const std::vector<std::string> known_prefixes = {
-      "consumer.", "producer.", "admin.", "ssl.", "sasl.", "key.converter.", "value.converter.",
-      "listeners.", "config.providers", "rest."};
-  for (const auto& e : p.entries()) {
-    if (known.count(e.key)) continue;
-    bool prefixed = false;
-    for (const auto& pre : known_prefixes)
-      if (e.key.compare(0, pre.size(), pre) == 0) prefixed = true;
-    if (prefixed) continue;
-    if (e.key.rfind("bufferflush.", 0) == 0 || e.key.rfind("starrocks.", 0) == 0 ||
-        e.key.rfind("sink.", 0) == 0) {
-      w.warnings.push_back(p.source + ": " + e.key +
+  for (const auto& key : keys.undeclared(p)) {
+    if (sink_connector_keys().find(key) && !worker_keys().find(key)) {
+      w.warnings.push_back(p.source + ": " + key +
                            " is a connector setting; as in Kafka Connect it has no effect in the worker file "
                            "(put it in the connector file)");
       continue;
     }
-    w.warnings.push_back(p.source + ": unknown worker key '" + e.key + "' ignored");
+    w.warnings.push_back(p.source + ": unknown worker key '" + key + "' ignored");
   }
+  for (auto& warning : keys.without_effect(p)) w.warnings.push_back(std::move(warning));
   if (!errs.empty()) throw config_exception(errs);
   return w;
 }

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "common/log.h"
+#include "conf/key_tables.h"
 #include "pipelines/distributed.h"
 #include "pipelines/standalone.h"
 
@@ -20,6 +21,8 @@ const char* usage =
     "  starpipe distributed WORKER.properties\n"
     "      A long-running worker configured over the Kafka Connect REST API, as connect-distributed.sh;\n"
     "      workers with the same group.id share the connectors' partitions.\n"
+    "  starpipe config-reference\n"
+    "      Prints every configuration key (type, default, allowed values, meaning) as Markdown.\n"
     "  starpipe --help | --version\n"
     "\n"
     "options (before the mode):\n"
@@ -82,6 +85,10 @@ int main(int argc, char** argv) {
     return 1;
   }
   const std::string mode = args[i++];
+  if (mode == "config-reference") {
+    std::cout << starpipe::conf::configuration_reference();
+    return 0;
+  }
   if (mode == "standalone") {
     if (args.size() - i < 2) {
       std::cerr << "starpipe standalone: needs a worker file and at least one connector file\n" << usage;

@@ -1,5 +1,6 @@
 #include "protocol/connect/converter.h"
 
+#include <cstdint>
 #include <stdexcept>
 
 #include "protocol/connect/json_scan.h"
@@ -118,18 +119,68 @@ private:
   const char* schema_type_;
 };
 
+const conf::config_def& json_converter_keys() {
+  static const conf::config_def keys = [] {
+    conf::config_def d("JsonConverter");
+    d.define(conf::bool_key("schemas.enable", true,
+                            "Values are {\"schema\":...,\"payload\":...} envelopes; false: bare JSON."));
+    d.define(conf::int_key("schemas.cache.size", 1000, 0, INT32_MAX, "Kafka's cache of converted schemas.")
+                 .without_effect("starpipe reads each record's schema where it is"));
+    d.define(conf::choice_key("decimal.format", "BASE64", {"BASE64", "NUMERIC"}, "How Decimal values are written.")
+                 .without_effect("reading, both forms are accepted; starpipe writes no Kafka records yet"));
+    return d;
+  }();
+  return keys;
+}
+
+const conf::config_def& string_converter_keys() {
+  static const conf::config_def keys = [] {
+    conf::config_def d("StringConverter");
+    d.define(conf::choice_key("converter.encoding", "UTF8", {"UTF8", "UTF-8"},
+                              "The text's character set; only UTF-8, which StarRocks reads."));
+    return d;
+  }();
+  return keys;
+}
+
+const conf::config_def& no_keys() {
+  static const conf::config_def keys("ByteArrayConverter");
+  return keys;
+}
+
 } // namespace
 
 const std::vector<converter_plugin>& converter_plugins() {
   static const std::vector<converter_plugin> all = {
       {"org.apache.kafka.connect.converters.ByteArrayConverter", conf::converter_kind::byte_array,
-       [](const conf::converter_spec&) { return std::make_unique<bytes_as_value_converter>("bytes"); }},
+       [](const conf::converter_spec&) { return std::make_unique<bytes_as_value_converter>("bytes"); }, &no_keys()},
       {"org.apache.kafka.connect.json.JsonConverter", conf::converter_kind::json,
-       [](const conf::converter_spec& s) { return std::make_unique<json_converter>(s.schemas_enable); }},
+       [](const conf::converter_spec& s) { return std::make_unique<json_converter>(s.schemas_enable); },
+       &json_converter_keys()},
       {"org.apache.kafka.connect.storage.StringConverter", conf::converter_kind::string,
-       [](const conf::converter_spec&) { return std::make_unique<bytes_as_value_converter>("string"); }},
+       [](const conf::converter_spec&) { return std::make_unique<bytes_as_value_converter>("string"); },
+       &string_converter_keys()},
   };
   return all;
+}
+
+void check_converter_keys(const conf::properties& p, const std::string& prefix, const conf::converter_spec& spec,
+                          conf::config_errors& errs, std::vector<std::string>& warnings) {
+  const converter_plugin* plugin = find_converter(spec.class_name);
+  if (!plugin) return; // the class itself is already an error
+  const std::string sub = prefix + ".";
+  std::string simple = plugin->class_name.substr(plugin->class_name.rfind('.') + 1);
+  for (const auto& key : plugin->keys->check_prefixed(p, sub, errs)) {
+    std::string theirs;
+    for (const auto& k : plugin->keys->keys()) theirs += (theirs.empty() ? "" : ", ") + k.name;
+    std::string why = key.find("schema.registry.") != std::string::npos
+                          ? "Schema Registry keys are read by the registry's converters (AvroConverter, "
+                            "ProtobufConverter, JsonSchemaConverter), which starpipe does not have yet"
+                          : simple + (theirs.empty() ? " reads no keys" : " reads only " + theirs);
+    warnings.push_back(p.source + ": " + key + " is not a key of " + prefix + "=" + simple + "; ignored (" + why +
+                       ")");
+  }
+  for (auto& w : plugin->keys->without_effect(p, sub)) warnings.push_back(std::move(w));
 }
 
 const converter_plugin* find_converter(const std::string& class_name) {

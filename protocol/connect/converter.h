@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "conf/config_def.h"
 #include "conf/worker_config.h"
 #include "protocol/connect/record.h"
 
@@ -32,6 +33,8 @@ struct converter_plugin {
   // text may go to StarRocks as it came, without a DOM).
   conf::converter_kind kind;
   std::function<std::unique_ptr<converter>(const conf::converter_spec&)> make;
+  // Its own keys, as given after `key.converter.` / `value.converter.`.
+  const conf::config_def* keys;
 };
 
 // Sorted by class name.
@@ -40,6 +43,10 @@ const std::vector<converter_plugin>& converter_plugins();
 const converter_plugin* find_converter(const std::string& class_name);
 // "a, b and c": the registered class names, for errors.
 std::string converter_class_list();
+// Checks the converter's own keys under `prefix` ("value.converter"): bad values are errors,
+// keys the converter does not read are warnings (as Kafka Connect's converters ignore them).
+void check_converter_keys(const conf::properties& p, const std::string& prefix, const conf::converter_spec& spec,
+                          conf::config_errors& errs, std::vector<std::string>& warnings);
 // The converter a validated spec names (its class is registered: the configuration checked).
 std::unique_ptr<converter> make_converter(const conf::converter_spec& spec);
 

@@ -1,4 +1,6 @@
 #include "protocol/rest/connect_api.h"
+
+#include "conf/key_tables.h"
 #include "protocol/connect/json_scan.h"
 
 #include <nlohmann/json.hpp>
@@ -130,32 +132,53 @@ response validate(const std::string& plugin, const std::string& body, const api_
   } catch (const conf::config_exception& e) {
     for (const auto& err : e.errors.all()) errors[err.key].push_back(err.problem);
   }
-  std::set<std::string> keys = {"name", "connector.class", "topics", "topics.regex", "starrocks.http.url",
-                                "starrocks.database.name", "starrocks.username", "starrocks.password"};
-  for (const auto& e : p.entries()) keys.insert(e.key);
-  for (const auto& [k, v] : errors) keys.insert(k);
-  static const std::set<std::string> required = {"name", "connector.class", "starrocks.http.url",
-                                                 "starrocks.database.name", "starrocks.username", "starrocks.password"};
+  // Every declared key, then the given and the erroneous ones under a prefix or undeclared.
+  const conf::config_def& table = conf::sink_connector_keys();
+  std::vector<std::string> keys;
+  std::set<std::string> listed;
+  auto list = [&](const std::string& k) {
+    if (listed.insert(k).second) keys.push_back(k);
+  };
+  for (const auto& d : table.keys())
+    if (!d.prefix) list(d.name);
+  for (const auto& e : p.entries()) list(e.key);
+  for (const auto& [k, v] : errors) list(k);
+  std::map<std::string, int> order_in_group;
   json configs = json::array();
   int count = 0;
   for (const auto& k : keys) {
-    json definition{{"name", k},          {"type", k == "starrocks.password" ? "PASSWORD" : "STRING"},
-                    {"required", required.count(k) > 0}, {"default_value", nullptr},
-                    {"importance", required.count(k) ? "HIGH" : "MEDIUM"}, {"documentation", ""},
-                    {"group", k.rfind("transforms", 0) == 0 ? "Transforms" : "Common"},
-                    {"order", -1},        {"width", "NONE"}, {"display_name", k}, {"dependents", json::array()}};
+    const conf::key_def* d = table.find(k);
+    const bool own = d && !d->prefix;
+    const std::string group = d && !d->group.empty() ? d->group : "Common";
+    const bool secret = (d && d->type == conf::key_type::password) || conf::is_secret_key(k);
+    json definition{{"name", k},
+                    {"type", d ? conf::type_name(d->type) : "STRING"},
+                    {"required", own && d->required},
+                    {"default_value", own && d->default_value ? json(*d->default_value) : json(nullptr)},
+                    {"importance", d ? conf::importance_name(d->importance) : "LOW"},
+                    {"documentation", d ? d->doc : ""},
+                    {"group", group},
+                    {"order", ++order_in_group[group]},
+                    {"width", "NONE"},
+                    {"display_name", k},
+                    {"dependents", json::array()}};
     json errs = json::array();
     if (auto it = errors.find(k); it != errors.end())
       for (const auto& m : it->second) errs.push_back(m), ++count;
+    json recommended = json::array();
+    if (d)
+      for (const auto& c : d->choices) recommended.push_back(c);
     auto v = p.get(k);
     json value{{"name", k},
-               {"value", v ? (k == "starrocks.password" ? json("[hidden]") : json(*v)) : json(nullptr)},
-               {"recommended_values", json::array()},
+               {"value", v ? (secret ? json("[hidden]") : json(*v)) : json(nullptr)},
+               {"recommended_values", recommended},
                {"errors", errs},
                {"visible", true}};
     configs.push_back(json{{"definition", definition}, {"value", value}});
   }
-  return ok(json{{"name", cls}, {"error_count", count}, {"groups", json::array({"Common", "Transforms"})}, {"configs", configs}});
+  json groups = json::array();
+  for (const auto& g : table.groups()) groups.push_back(g);
+  return ok(json{{"name", cls}, {"error_count", count}, {"groups", groups}, {"configs", configs}});
 }
 
 // A request body's config map: strings, and numbers or booleans as their text (as Jackson
