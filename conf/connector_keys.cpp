@@ -39,19 +39,7 @@ config_def make_sink_connector_keys() {
                       "are listed every 10 s.")
                .with_group(common)
                .values("regular expression"));
-  d.define(string_key("key.converter", std::nullopt, "Converter of record keys; the worker's when unset.")
-               .with_group(common)
-               .values("a converter class (below)"));
-  d.define(string_key("value.converter", std::nullopt, "Converter of record values; the worker's when unset.")
-               .with_group(common)
-               .values("a converter class (below)"));
-  d.define(prefix_key("key.converter.", "The key converter's own keys (below).").with_group(common));
-  d.define(prefix_key("value.converter.", "The value converter's own keys (below).").with_group(common));
-  d.define(choice_key("header.converter", "org.apache.kafka.connect.storage.SimpleHeaderConverter",
-                      {"org.apache.kafka.connect.storage.SimpleHeaderConverter"},
-                      "Header values pass through unconverted: HasHeaderKey reads only header names and the "
-                      "dead-letter topic gets the original bytes.")
-               .with_group(common));
+  define_converter_keys(d, common, std::nullopt, "; the worker's when unset");
   d.define(choice_key("config.action.reload", "restart", {"restart", "none"},
                       "What to do when a config provider's value changes.")
                .with_group(common)
@@ -201,6 +189,22 @@ config_def make_sink_connector_keys() {
 }
 
 } // namespace
+
+void define_converter_keys(config_def& d, const std::string& group, const std::optional<std::string>& def,
+                           const std::string& when_unset) {
+  for (const char* which : {"key", "value"}) {
+    const std::string name = std::string(which) + ".converter";
+    d.define(string_key(name, def, "Converter of record " + std::string(which) + "s" + when_unset + ".")
+                 .with_group(group)
+                 .values("a converter class (below)"));
+    d.define(prefix_key(name + ".", "The " + std::string(which) + " converter's own keys (below).").with_group(group));
+  }
+  d.define(choice_key("header.converter", "org.apache.kafka.connect.storage.SimpleHeaderConverter",
+                      {"org.apache.kafka.connect.storage.SimpleHeaderConverter"},
+                      "Header values pass through unconverted: HasHeaderKey reads only header names and the "
+                      "dead-letter topic gets the original bytes.")
+               .with_group(group));
+}
 
 const config_def& sink_connector_keys() {
   static const config_def keys = make_sink_connector_keys();

@@ -16,20 +16,8 @@ config_def make_worker_keys() {
                .with_group(common)
                .with_importance(key_importance::high)
                .values("host:port list"));
-  d.define(string_key("key.converter", "org.apache.kafka.connect.json.JsonConverter",
-                      "Converter of record keys for every connector that sets none.")
-               .with_group(common)
-               .values("a converter class (below)"));
-  d.define(string_key("value.converter", "org.apache.kafka.connect.json.JsonConverter",
-                      "Converter of record values for every connector that sets none.")
-               .with_group(common)
-               .values("a converter class (below)"));
-  d.define(prefix_key("key.converter.", "The key converter's own keys (below).").with_group(common));
-  d.define(prefix_key("value.converter.", "The value converter's own keys (below).").with_group(common));
-  d.define(choice_key("header.converter", "org.apache.kafka.connect.storage.SimpleHeaderConverter",
-                      {"org.apache.kafka.connect.storage.SimpleHeaderConverter"},
-                      "Header values pass through unconverted.")
-               .with_group(common));
+  define_converter_keys(d, common, "org.apache.kafka.connect.json.JsonConverter",
+                        " for every connector that sets none");
   d.define(long_key("offset.flush.interval.ms", 60000, 1, 86400000, "How often loaded offsets are committed "
                                                                     "(flush, then commit).")
                .with_group(common));
@@ -54,12 +42,10 @@ config_def make_worker_keys() {
   d.define(string_key("plugin.discovery", std::nullopt, "How Kafka Connect scans plugin.path.")
                .with_group(common)
                .without_effect("there are no plugin jars to scan"));
-  d.define(string_key("internal.key.converter", std::nullopt, "Removed in Kafka 3.0.")
-               .with_group(common)
-               .without_effect("the internal topics are always JSON without schemas, as since Kafka 2.0"));
-  d.define(string_key("internal.value.converter", std::nullopt, "Removed in Kafka 3.0.")
-               .with_group(common)
-               .without_effect("the internal topics are always JSON without schemas, as since Kafka 2.0"));
+  for (const char* internal : {"internal.key.converter", "internal.value.converter"})
+    d.define(string_key(internal, std::nullopt, "Removed in Kafka 3.0.")
+                 .with_group(common)
+                 .without_effect("the internal topics are always JSON without schemas, as since Kafka 2.0"));
   d.define(string_key("client.id", std::nullopt, "Kafka Connect's worker client id.")
                .with_group(common)
                .without_effect("each client gets its own id (connector-consumer-<name>-<task>, ...)"));
