@@ -189,7 +189,9 @@ TEST_CASE("key tables: config/validate describes every declared key from the tab
       R"({"connector.class":"com.starrocks.connector.kafka.StarRocksSinkConnector","name":"x","topics":"t",
           "starrocks.http.url":"fe:8030","starrocks.database.name":"d","starrocks.username":"u",
           "starrocks.password":"pw","sink.properties.columns":"a,b"})");
+  pipelines::connector_registry registry; // handle() reads the registry for every path
   rest::api_context ctx;
+  ctx.registry = &registry;
   auto r = rest::handle({"PUT", "/connector-plugins/StarRocksSinkConnector/config/validate", cfg.dump()}, ctx);
   REQUIRE(r.status == 200);
   auto v = nlohmann::json::parse(r.body);
