@@ -17,6 +17,7 @@
 
 namespace starpipe {
 
+using pipeline::piece_id;
 using pipeline::position_map;
 using pipeline::record_set;
 using pipeline::source_position;
@@ -57,12 +58,6 @@ struct row_fragment {
   std::vector<offset_run> offsets;
 };
 
-// One source batch's piece that a load covered.
-struct piece_id {
-  stream_id stream;
-  uint64_t seq = 0;
-};
-
 
 struct load_stats {
   std::string table;
@@ -98,6 +93,7 @@ using handoff_atom = caf::atom_constant<caf::atom("handoff")>;
 using quiesce_atom = caf::atom_constant<caf::atom("quiesce")>;
 // -> record stage: answers once everything it received before is handed on.
 using barrier_atom = caf::atom_constant<caf::atom("barrier")>;
+// -> source: every row up to these positions is loaded; commit them.
 using commit_atom = caf::atom_constant<caf::atom("commit")>;
 using credit_atom = caf::atom_constant<caf::atom("credit")>;
 using pressure_atom = caf::atom_constant<caf::atom("pressure")>;
@@ -119,10 +115,12 @@ using dlq_atom = caf::atom_constant<caf::atom("dlq")>;
 // buffered stays and is loaded.
 using pause_atom = caf::atom_constant<caf::atom("pause")>;
 using resume_atom = caf::atom_constant<caf::atom("resume")>;
-// Exactly-once: prepare a task's transactions; a consumer's checkpoint; the slot a task's
-// writers label transactions with from now on; partitions a consumer gave up.
-using prepare_atom = caf::atom_constant<caf::atom("prepare")>;
+// Run a checkpoint now: the supervisor's offset.flush.interval.ms timer, and under
+// exactly-once the supervisor to each source (whose driver runs the two phases).
 using checkpoint_atom = caf::atom_constant<caf::atom("ckpt")>;
+// Exactly-once: prepare a task's transactions; the slot a task's writers label transactions
+// with from now on; partitions a consumer gave up.
+using prepare_atom = caf::atom_constant<caf::atom("prepare")>;
 using slot_atom = caf::atom_constant<caf::atom("slot")>;
 using forget_atom = caf::atom_constant<caf::atom("forget")>;
 // sink.version=AUTO: does the FE have the transaction endpoints?

@@ -1,39 +1,38 @@
 #include "actors/checkpoint/supervisor.h"
 
-#include <iomanip>
-#include <set>
+#include <optional>
 
 #include "actors/messages.h"
 #include "actors/sinks/dead_letter_queue.h"
-#include "protocol/checkpoint/connector_health.h"
-#include "protocol/checkpoint/position_tracker.h"
 #include "actors/sinks/load_executor.h"
 #include "actors/sinks/stream_load_writer.h"
 #include "actors/sources/kafka_consumer.h"
-#include "protocol/exactly_once/checkpoint_record.h"
 #include "common/log.h"
+#include "protocol/checkpoint/checkpointer.h"
+#include "protocol/checkpoint/connector_status.h"
 
 namespace starpipe::checkpoint {
 
 using clock = std::chrono::steady_clock;
 
+// The connector's root: it starts the sources, the writers and the dead-letter queue, routes
+// what they report to the checkpointer (what to commit) and the status (what to show), fails
+// the task, and stops it. States, as become() behaviors:
+//   running  -> paused (PUT /pause) -> running (PUT /resume)
+//   running | paused -> stopping (shutdown) -> quit
+// Each state is its own handlers before the handlers every state shares.
 struct supervisor_state {
   supervisor_settings settings;
-  position_tracker tracker;
+  checkpointer checkpoints{false};
+  std::optional<connector_status> status;
   // By (task, table); at-least-once tasks share one writer per table (task 0).
   std::map<std::pair<int, std::string>, caf::actor> writers;
-  bool exactly_once = false;
   std::map<int, std::string> slots; // exactly-once: each task's current writer slot
   std::vector<caf::actor> sources;
   caf::actor dead_letters; // errors.deadletterqueue.topic.name under errors.tolerance=all
-  std::map<int, int64_t> lag;
-  bool failed = false;
-  std::string failure;
-  bool stopping = false;
-  bool paused = false;
   bool flushing_for_pressure = false;
-  std::set<std::string> topics_seen;
-  checkpoint::connector_health health{clock::now()};
+  std::vector<caf::response_promise> stopped; // answered once the connector stopped
+  caf::behavior running, paused, stopping;
   static inline const char* name = "supervisor";
 };
 
@@ -41,24 +40,27 @@ namespace {
 
 using self_ptr = caf::stateful_actor<supervisor_state>*;
 
+const std::string& connector_name(self_ptr self) { return self->state.settings.connector->name; }
+
 void give_back_credit(self_ptr self) {
   auto& st = self->state;
-  for (const auto& [owner, bytes] : st.tracker.take_released_bytes())
+  for (const auto& [owner, bytes] : st.checkpoints.take_credit())
     if (owner >= 0 && owner < static_cast<int>(st.sources.size()) && bytes > 0)
       self->send(st.sources[owner], credit_atom::value, bytes);
 }
 
-// Asks every writer to load what it holds; `done(all_ok)` runs when all answered.
-void flush_all(self_ptr self, std::function<void(bool)> done) {
-  auto& st = self->state;
-  if (st.writers.empty()) {
+// Sends `request` to every actor of `to`, which answer bool; `done(all_ok)` runs once all
+// answered (an error answer counts as not ok).
+template <class... Ts>
+void ask_all(self_ptr self, const std::vector<caf::actor>& to, std::function<void(bool)> done, Ts... request) {
+  if (to.empty()) {
     done(true);
     return;
   }
-  auto pending = std::make_shared<size_t>(st.writers.size());
+  auto pending = std::make_shared<size_t>(to.size());
   auto all_ok = std::make_shared<bool>(true);
-  for (const auto& [key, w] : st.writers) {
-    self->request(w, caf::infinite, flush_atom::value)
+  for (const auto& a : to)
+    self->request(a, caf::infinite, request...)
         .then(
             [=](bool ok) {
               *all_ok = *all_ok && ok;
@@ -68,36 +70,28 @@ void flush_all(self_ptr self, std::function<void(bool)> done) {
               *all_ok = false;
               if (--*pending == 0) done(false);
             });
-  }
 }
 
-void commit_checkpoint(self_ptr self) {
-  auto& st = self->state;
-  st.tracker.take_advanced();
-  auto advanced = st.tracker.all_committable();
-  if (advanced.empty()) return;
-  for (const auto& c : st.sources)
-    self->request(c, caf::infinite, commit_atom::value, advanced).then([](bool) {}, [](caf::error&) {});
+std::vector<caf::actor> all_writers(self_ptr self) {
+  std::vector<caf::actor> out;
+  for (const auto& [key, w] : self->state.writers) out.push_back(w);
+  return out;
 }
 
-template <class F>
-void publish(self_ptr self, F&& f) {
-  auto& st = self->state;
-  if (st.settings.registry) st.settings.registry->update(st.settings.connector->name, std::forward<F>(f));
+// Asks every writer to load what it holds; `done(all_ok)` runs when all answered.
+void flush_all(self_ptr self, std::function<void(bool)> done) {
+  ask_all(self, all_writers(self), std::move(done), flush_atom::value);
+}
+
+void commit(self_ptr self, const position_map& positions, std::function<void()> done) {
+  if (positions.empty()) return done();
+  ask_all(self, self->state.sources, [done](bool) { done(); }, commit_atom::value, positions);
 }
 
 void fail_task(self_ptr self, const std::string& reason) {
   auto& st = self->state;
-  if (st.failed) return;
-  st.failed = true;
-  st.failure = reason;
-  publish(self, [&](pipelines::connector_view& v) {
-    for (auto& t : v.tasks) {
-      t.state = "FAILED";
-      t.trace = "org.apache.kafka.connect.errors.ConnectException: " + reason;
-    }
-  });
-  LOG_ERROR("supervisor", "connector " << st.settings.connector->name
+  if (!st.status->fail(reason)) return;
+  LOG_ERROR("supervisor", "connector " << connector_name(self)
                                        << " task FAILED; it stops consuming, commits the offsets of everything "
                                           "loaded before the failure and waits for a restart. Cause: "
                                        << reason);
@@ -109,7 +103,8 @@ void fail_task(self_ptr self, const std::string& reason) {
 // so that a task's offset commit decides exactly its own transactions.
 caf::actor writer_for(self_ptr self, const std::string& table, int task) {
   auto& st = self->state;
-  std::pair<int, std::string> key{st.exactly_once ? task : 0, table};
+  const bool exactly_once = st.checkpoints.exactly_once();
+  std::pair<int, std::string> key{exactly_once ? task : 0, table};
   auto it = st.writers.find(key);
   if (it != st.writers.end()) return it->second;
   const auto& c = *st.settings.connector;
@@ -125,9 +120,9 @@ caf::actor writer_for(self_ptr self, const std::string& table, int task) {
   ws.label_prefix = c.label_prefix;
   ws.tick = st.settings.writer_tick;
   ws.load_interface = c.version; // exactly-once with V1 is refused by the configuration
-  ws.exactly_once = st.exactly_once;
+  ws.exactly_once = exactly_once;
   ws.dead_letters = st.dead_letters;
-  if (st.exactly_once) ws.slot = st.slots[task]; // set by the task's consumer before any row is read
+  if (exactly_once) ws.slot = st.slots[task]; // set by the task's consumer before any row is read
   auto w = sinks::spawn_stream_load_writer(self->system(), ws, caf::actor_cast<caf::actor>(self), executor);
   self->link_to(w);
   st.writers[key] = w;
@@ -136,90 +131,8 @@ caf::actor writer_for(self_ptr self, const std::string& table, int task) {
   return w;
 }
 
-int64_t total_lag(const supervisor_state& st) {
-  int64_t lag = 0;
-  for (const auto& [i, l] : st.lag) lag += l;
-  return lag;
-}
-
-void report_progress(self_ptr self) {
-  auto& st = self->state;
-  auto r = st.health.take_report(clock::now());
-  int64_t lag = total_lag(st);
-  if (r.rows_since > 0 || lag > 0)
-    LOG_INFO("supervisor", "connector " << st.settings.connector->name << ": " << std::fixed << std::setprecision(1)
-                                        << r.rows_per_second << " rows/s, " << st.health.rows_total() << " rows in "
-                                        << st.health.loads_total() << " loads, lag " << lag << ", buffered "
-                                        << st.tracker.outstanding_bytes() << " bytes" << (st.failed ? ", FAILED" : ""));
-}
-
-// A task that loads nothing while records wait in Kafka must not look healthy: say so in the
-// log, in the task status' trace and in the starpipe_stalled gauge, until a load succeeds.
-void watch_for_stall(self_ptr self) {
-  auto& st = self->state;
-  if (st.failed || st.stopping || st.paused) {
-    st.health.not_expected_to_load(clock::now());
-    return;
-  }
-  auto stalled = st.health.check_stall(total_lag(st), st.tracker.outstanding_bytes(),
-                                       st.settings.worker->task_stall_timeout_ms, clock::now());
-  if (!stalled) return;
-  const std::string& why = *stalled;
-  LOG_WARN("supervisor", "connector " << st.settings.connector->name << ": " << why);
-  publish(self, [&](pipelines::connector_view& v) {
-    v.metrics.stalled = 1;
-    for (auto& t : v.tasks) t.trace = why;
-  });
-}
-
-void progress_made(self_ptr self, int64_t rows) {
-  auto& st = self->state;
-  auto ended = st.health.on_loaded(rows, clock::now());
-  if (ended.wait_ended) {
-    LOG_INFO("supervisor", "connector " << st.settings.connector->name << ": StarRocks answers again");
-    publish(self, [&](pipelines::connector_view& v) {
-      v.metrics.waiting_for_starrocks = 0;
-      for (auto& t : v.tasks)
-        if (t.state == "RUNNING" && t.trace.rfind("Retrying: ", 0) == 0) t.trace.clear();
-    });
-  }
-  if (!ended.stall_ended) return;
-  LOG_INFO("supervisor", "connector " << st.settings.connector->name << ": loading again, no longer stalled");
-  publish(self, [&](pipelines::connector_view& v) {
-    v.metrics.stalled = 0;
-    for (auto& t : v.tasks)
-      if (t.state == "RUNNING") t.trace.clear();
-  });
-}
-
-// PUT /pause and /resume: sources stop or start fetching; buffered rows are kept and loaded.
-void hold(self_ptr self, bool pause) {
-  auto& st = self->state;
-  if (st.paused == pause || st.stopping) return;
-  st.paused = pause;
-  if (!pause) st.health.not_expected_to_load(clock::now()); // a pause is not a stall
-  for (const auto& c : st.sources) self->send(c, pause ? caf::make_message(pause_atom::value) : caf::make_message(resume_atom::value));
-  const char* state = pause ? "PAUSED" : "RUNNING";
-  LOG_INFO("supervisor", "connector " << st.settings.connector->name
-                                      << (pause ? " PAUSED (buffered rows are kept and loaded)" : " resumed"));
-  publish(self, [state](pipelines::connector_view& v) {
-    v.state = state;
-    for (auto& t : v.tasks)
-      if (t.state != "FAILED") t.state = state;
-  });
-}
-
-void checkpoint(self_ptr self) {
-  auto& st = self->state;
-  if (st.exactly_once) { // each source runs its own two-phase checkpoint
-    for (const auto& c : st.sources) self->send(c, checkpoint_atom::value);
-    return;
-  }
-  flush_all(self, [self](bool) { commit_checkpoint(self); });
-}
-
 // Exactly-once, phase one for one task: its writers prepare; the answer carries their labels
-// and the offsets their rows reach on the task's partitions.
+// and the positions their rows reach on the task's streams.
 caf::result<prepared_checkpoint> prepare_task(self_ptr self, int task, const std::vector<stream_id>& streams) {
   auto& st = self->state;
   auto rp = self->make_response_promise<prepared_checkpoint>();
@@ -228,10 +141,7 @@ caf::result<prepared_checkpoint> prepare_task(self_ptr self, int task, const std
     if (key.first == task) writers.push_back(w);
   auto result = std::make_shared<prepared_checkpoint>();
   auto finish = [self, rp, result, streams]() mutable {
-    auto& st = self->state;
-    if (result->ok)
-      for (const auto& s : streams)
-        if (auto p = st.tracker.committable(s)) result->positions[s] = *p;
+    if (result->ok) result->positions = self->state.checkpoints.positions_of(streams);
     rp.deliver(*result);
   };
   if (writers.empty()) {
@@ -255,126 +165,106 @@ caf::result<prepared_checkpoint> prepare_task(self_ptr self, int task, const std
   return rp;
 }
 
-} // namespace
-
-caf::behavior supervisor(caf::stateful_actor<supervisor_state>* self, supervisor_settings settings) {
+// Every offset.flush.interval.ms while running or paused. At-least-once: writers flush, then
+// every committable position is committed. Exactly-once: each source runs its own two-phase
+// checkpoint (prepare through the supervisor, then commit with the labels).
+void periodic_checkpoint(self_ptr self) {
   auto& st = self->state;
-  st.settings = std::move(settings);
-  const auto& c = *st.settings.connector;
-  st.exactly_once = c.semantic == conf::delivery::exactly_once;
-  // bufferflush.maxbytes bounds all record bytes the connector holds: per consumer share,
-  // an eighth for librdkafka's prefetch, an eighth for its fetch responses, and three
-  // quarters as credit for records not yet loaded.
-  int64_t share = std::max<int64_t>(c.buffer_max_bytes / c.tasks_max, 1 << 20);
-  caf::actor dead_letters;
-  if (!c.dlq_topic.empty() && c.errors_tolerate_all) {
-    sinks::dead_letter_settings ds;
-    ds.bootstrap_servers = st.settings.worker->bootstrap_servers;
-    ds.producer_settings = st.settings.worker->producer_settings;
-    ds.consumer_settings = st.settings.worker->consumer_settings;
-    ds.topic = c.dlq_topic;
-    ds.context_headers = c.dlq_context_headers;
-    ds.connector = c.name;
-    dead_letters = sinks::spawn_dead_letter_queue(self->system(), ds);
-    self->link_to(dead_letters);
-    st.dead_letters = dead_letters;
+  if (st.checkpoints.exactly_once()) {
+    for (const auto& c : st.sources) self->send(c, checkpoint_atom::value);
+  } else {
+    flush_all(self, [self](bool) { commit(self, self->state.checkpoints.checkpoint(), [] {}); });
   }
-  for (int i = 0; i < c.tasks_max; ++i) {
-    auto me = caf::actor_cast<caf::actor>(self);
-    if (st.settings.make_source) {
-      st.sources.push_back(st.settings.make_source(self->system(), i, me, dead_letters));
-      continue;
-    }
-    sources::kafka_consumer_settings ks;
-    ks.connector = st.settings.connector;
-    ks.worker = st.settings.worker;
-    ks.index = i;
-    ks.budget_bytes = share;
-    ks.dead_letters = dead_letters;
-    st.sources.push_back(sources::spawn_kafka_consumer(self->system(), ks, me));
-  }
-  if (st.settings.registry) {
-    pipelines::connector_view v;
-    v.name = c.name;
-    v.config = c.raw;
-    v.state = "RUNNING";
-    for (int i = 0; i < c.tasks_max; ++i) v.tasks.push_back({i, "RUNNING", "", ""});
-    st.settings.registry->put(std::move(v));
-  }
-  for (const auto& cons : st.sources) self->monitor(cons);
-  // CAF's defaults answer a stray message with an error that kills the sender; a pipeline
-  // logs it instead.
-  self->set_default_handler([self](caf::scheduled_actor*, caf::message_view& x) -> caf::result<caf::message> {
-    LOG_WARN("supervisor", "ignored unexpected message " << caf::to_string(x.content()));
-    return caf::message{};
-  });
-  self->set_error_handler([](caf::error& e) { LOG_WARN("supervisor", "ignored error message: " << caf::to_string(e)); });
-  // A consumer that ends before shutdown (its Kafka client failed, or a bug) fails the task
-  // instead of leaving its partitions silently unconsumed.
-  self->set_down_handler([self](caf::down_msg& msg) {
-    auto& st = self->state;
-    if (st.stopping) return;
-    for (const auto& c : st.sources)
-      if (c.address() == msg.source) {
-        fail_task(self, "a Kafka consumer of the connector stopped: " + self->system().render(msg.reason));
-        return;
-      }
-  });
-  auto interval = std::chrono::milliseconds(st.settings.worker->offset_flush_interval_ms);
-  self->delayed_send(self, interval, commit_atom::value);
-  self->delayed_send(self, st.settings.progress_interval, tick_atom::value);
-  LOG_INFO("supervisor", "connector " << c.name << " started: " << c.tasks_max << " task(s), group " << c.group_id()
-                                      << ", offsets committed every " << interval.count() << " ms");
+  self->delayed_send(self, std::chrono::milliseconds(st.settings.worker->offset_flush_interval_ms),
+                     checkpoint_atom::value);
+}
 
+// PUT /pause and /resume: sources stop or start fetching; buffered rows are kept and loaded.
+void hold(self_ptr self, bool pause) {
+  auto& st = self->state;
+  for (const auto& c : st.sources)
+    self->send(c, pause ? caf::make_message(pause_atom::value) : caf::make_message(resume_atom::value));
+  LOG_INFO("supervisor", "connector " << connector_name(self)
+                                      << (pause ? " PAUSED (buffered rows are kept and loaded)" : " resumed"));
+  st.status->hold(pause, clock::now());
+  self->become(pause ? st.paused : st.running);
+}
+
+void tick(self_ptr self, bool expected_to_load) {
+  auto& st = self->state;
+  auto now = clock::now();
+  st.status->report(st.checkpoints.outstanding_bytes(), now);
+  st.status->watch_for_stall(expected_to_load, st.checkpoints.outstanding_bytes(),
+                             st.settings.worker->task_stall_timeout_ms, now);
+  self->delayed_send(self, st.settings.progress_interval, tick_atom::value);
+}
+
+// Stopping, step 4: the connector stopped; answer every shutdown request and quit.
+void stopped(self_ptr self) {
+  auto& st = self->state;
+  st.status->report(st.checkpoints.outstanding_bytes(), clock::now());
+  LOG_INFO("supervisor", "connector " << connector_name(self) << " stopped");
+  for (auto& rp : st.stopped) rp.deliver(!st.status->failed());
+  st.stopped.clear();
+  for (auto& [key, w] : st.writers) self->unlink_from(w), self->send_exit(w, caf::exit_reason::user_shutdown);
+  self->quit();
+}
+
+// Stopping, step 3: sources give their streams up (under exactly-once the revoke runs each
+// task's last two-phase checkpoint) and quit.
+void leave(self_ptr self) {
+  ask_all(self, self->state.sources, [self](bool) { stopped(self); }, stop_atom::value);
+}
+
+// Stopping: 1. sources read no more and hand on everything read (the barrier); 2. at-least-once:
+// writers load it and every committable position is committed while the group is stable;
+// 3. leave; 4. stopped.
+void stop(self_ptr self, caf::response_promise rp) {
+  auto& st = self->state;
+  st.stopped.push_back(std::move(rp));
+  st.checkpoints.drain();
+  self->become(st.stopping);
+  // From here a source that ends is one that was told to.
+  self->set_down_handler([](caf::down_msg&) {});
+  LOG_INFO("supervisor", "connector " << connector_name(self) << " stopping: loading buffered rows and "
+                                                                 "committing offsets");
+  ask_all(self, st.sources, [self](bool) {
+    if (self->state.checkpoints.exactly_once()) return leave(self);
+    flush_all(self, [self](bool) { commit(self, self->state.checkpoints.checkpoint(), [self] { leave(self); }); });
+  }, quiesce_atom::value);
+}
+
+// The handlers every state has: what sources, stages and writers report.
+caf::message_handler reports(self_ptr self) {
   return {
       [self](register_atom, const stream_id& stream, uint64_t seq, source_position last, int parts, int64_t bytes,
              int owner) {
         auto& st = self->state;
-        st.tracker.register_batch(stream, seq, last, parts, bytes, owner);
-        if (st.topics_seen.insert(stream.name).second)
-          publish(self, [&](pipelines::connector_view& v) { v.topics.insert(stream.name); });
+        st.checkpoints.on_batch(stream, seq, last, parts, bytes, owner);
+        st.status->topic_seen(stream.name);
         give_back_credit(self);
       },
       [self](loaded_atom, const std::vector<piece_id>& pieces, const load_stats& stats) {
         auto& st = self->state;
-        for (const auto& p : pieces) st.tracker.ack(p.stream, p.seq);
-        progress_made(self, stats.rows);
+        auto now_committable = st.checkpoints.on_loaded(pieces);
+        st.status->loaded({stats.rows, stats.bytes, stats.filtered_rows, stats.millis},
+                          st.checkpoints.outstanding_bytes(), clock::now());
         give_back_credit(self);
-        publish(self, [&](pipelines::connector_view& v) {
-          v.metrics.total_flush_bytes += stats.bytes;
-          v.metrics.total_flush_rows += stats.rows;
-          v.metrics.total_flush_succeeded_times += 1;
-          v.metrics.total_filtered_rows += stats.filtered_rows;
-          v.metrics.last_load_latency_ms = stats.millis;
-          v.metrics.buffered_bytes = st.tracker.outstanding_bytes();
-        });
-        if (!st.stopping && !st.exactly_once) {
-          auto advanced = st.tracker.take_advanced();
-          if (!advanced.empty())
-            for (const auto& c : st.sources) self->send(c, commit_atom::value, advanced, true);
-        }
+        if (!now_committable.empty())
+          for (const auto& c : st.sources) self->send(c, commit_atom::value, now_committable, true);
       },
       [self](failed_atom, const std::string& table, const std::string& reason, const std::vector<piece_id>& pieces) {
-        auto& st = self->state;
-        for (const auto& p : pieces) st.tracker.fail(p.stream, p.seq, reason);
-        publish(self, [](pipelines::connector_view& v) { v.metrics.total_flush_failed_times += 1; });
+        self->state.checkpoints.on_failed(pieces, reason);
+        self->state.status->load_failed();
         fail_task(self, "loading table " + table + " failed: " + reason);
       },
       [self](failed_atom, const stream_id&, int64_t, const std::string& reason) { fail_task(self, reason); },
+      [self](failed_atom, const std::string& reason) { fail_task(self, reason); },
       // StarRocks is unreachable and a load waits for it: RUNNING, with the reason in the
       // task trace and a gauge, until a load succeeds again.
       [self](retrying_atom, const std::string& table, const std::string& reason) {
-        auto& st = self->state;
-        if (st.failed || st.stopping) return;
-        st.health.on_waiting_for_starrocks();
-        const std::string why = "Retrying: loading table " + table + ": " + reason;
-        publish(self, [&](pipelines::connector_view& v) {
-          v.metrics.waiting_for_starrocks = 1;
-          for (auto& t : v.tasks)
-            if (t.state == "RUNNING") t.trace = why;
-        });
+        if (!self->state.status->failed()) self->state.status->retrying(table, reason);
       },
-      [self](failed_atom, const std::string& reason) { fail_task(self, reason); },
       [self](writer_atom, const std::string& table, int task) { return writer_for(self, table, task); },
       [self](prepare_atom, int task, const std::vector<stream_id>& streams) { return prepare_task(self, task, streams); },
       [self](slot_atom, int task, const std::string& slot) {
@@ -384,107 +274,129 @@ caf::behavior supervisor(caf::stateful_actor<supervisor_state>* self, supervisor
           if (key.first == task) self->send(w, slot_atom::value, slot);
       },
       [self](forget_atom, const std::vector<stream_id>& streams) {
-        auto& st = self->state;
-        for (const auto& s : streams) st.tracker.forget(s);
-        st.tracker.take_advanced();
+        self->state.checkpoints.forget(streams);
         give_back_credit(self);
       },
       [self](handoff_atom, const std::vector<stream_id>& streams) -> caf::result<position_map> {
         auto rp = self->make_response_promise<position_map>();
         flush_all(self, [self, rp, streams](bool) mutable {
-          auto& st = self->state;
-          position_map out;
-          for (const auto& s : streams) {
-            if (auto p = st.tracker.committable(s)) out[s] = *p;
-            st.tracker.forget(s);
-          }
-          st.tracker.take_advanced(); // committed by the source itself, right now
+          auto positions = self->state.checkpoints.hand_off(streams); // the source commits them right now
           give_back_credit(self);
-          rp.deliver(out);
+          rp.deliver(positions);
         });
         return rp;
       },
-      [self](pressure_atom) {
-        auto& st = self->state;
-        if (st.flushing_for_pressure || st.exactly_once) return;
-        st.flushing_for_pressure = true;
-        flush_all(self, [self](bool) { self->state.flushing_for_pressure = false; });
-      },
-      [self](lag_atom, int index, int64_t lag) {
-        auto& st = self->state;
-        st.lag[index] = lag;
-        int64_t total = 0;
-        for (const auto& [i, l] : st.lag) total += l;
-        publish(self, [&](pipelines::connector_view& v) {
-          v.metrics.task_lag[index] = lag;
-          v.metrics.consumer_lag = total;
-          v.metrics.buffered_bytes = st.tracker.outstanding_bytes();
-        });
-      },
-      [self](commit_atom) {
-        auto& st = self->state;
-        if (st.stopping) return;
-        checkpoint(self);
-        self->delayed_send(self, std::chrono::milliseconds(st.settings.worker->offset_flush_interval_ms),
-                           commit_atom::value);
-      },
-      [self](pause_atom) { hold(self, true); },
-      [self](resume_atom) { hold(self, false); },
-      [self](tick_atom) {
-        report_progress(self);
-        watch_for_stall(self);
-        self->delayed_send(self, self->state.settings.progress_interval, tick_atom::value);
-      },
-      [self](shutdown_atom) -> caf::result<bool> {
-        auto& st = self->state;
-        st.stopping = true;
-        auto rp = self->make_response_promise<bool>();
-        LOG_INFO("supervisor", "connector " << st.settings.connector->name << " stopping: loading buffered rows and "
-                                                                                "committing offsets");
-        // 1. sources stop polling and hand everything on; 2. writers load it; 3. offsets are
-        // committed by each consumer while the group is stable; 4. sources leave the group.
-        auto sources = st.sources;
-        auto leave = [self, rp, sources]() mutable {
-          auto pending = std::make_shared<size_t>(sources.size());
-          auto done = [self, rp, pending]() mutable {
-            if (--*pending > 0) return;
-            report_progress(self);
-            LOG_INFO("supervisor", "connector " << self->state.settings.connector->name << " stopped");
-            rp.deliver(!self->state.failed);
-            for (auto& [t, w] : self->state.writers) self->unlink_from(w), self->send_exit(w, caf::exit_reason::user_shutdown);
-            self->quit();
-          };
-          if (sources.empty()) {
-            ++*pending;
-            done();
-          }
-          for (const auto& c : sources)
-            self->request(c, caf::infinite, stop_atom::value).then([=](bool) mutable { done(); },
-                                                                   [=](caf::error&) mutable { done(); });
-        };
-        auto commit_then_leave = [self, sources, leave]() mutable {
-          auto advanced = self->state.tracker.all_committable();
-          auto pending = std::make_shared<size_t>(sources.size());
-          if (sources.empty() || advanced.empty()) return leave();
-          for (const auto& c : sources)
-            self->request(c, caf::infinite, commit_atom::value, advanced)
-                .then([=](bool) mutable { if (--*pending == 0) leave(); },
-                      [=](caf::error&) mutable { if (--*pending == 0) leave(); });
-        };
-        auto pending = std::make_shared<size_t>(sources.size());
-        // Exactly-once: leaving the group revokes, and the revoke runs the last checkpoint.
-        auto flushed = [self, commit_then_leave, leave]() mutable {
-          if (self->state.exactly_once) return leave();
-          flush_all(self, [commit_then_leave](bool) mutable { commit_then_leave(); });
-        };
-        if (sources.empty()) flushed();
-        for (const auto& c : sources)
-          self->request(c, caf::infinite, quiesce_atom::value)
-              .then([=](bool) mutable { if (--*pending == 0) flushed(); },
-                    [=](caf::error&) mutable { if (--*pending == 0) flushed(); });
-        return rp;
+      [self](lag_atom, int task, int64_t lag) {
+        self->state.status->lag(task, lag, self->state.checkpoints.outstanding_bytes());
       },
   };
+}
+
+// Credit is spent: writers load what they hold, so that finished loads give it back.
+void relieve_pressure(self_ptr self) {
+  auto& st = self->state;
+  if (st.flushing_for_pressure || st.checkpoints.exactly_once()) return;
+  st.flushing_for_pressure = true;
+  flush_all(self, [self](bool) { self->state.flushing_for_pressure = false; });
+}
+
+} // namespace
+
+caf::behavior supervisor(caf::stateful_actor<supervisor_state>* self, supervisor_settings settings) {
+  auto& st = self->state;
+  st.settings = std::move(settings);
+  const auto& c = *st.settings.connector;
+  st.checkpoints = checkpointer(c.semantic == conf::delivery::exactly_once);
+  st.status.emplace(st.settings.registry, c.name, clock::now());
+  // bufferflush.maxbytes bounds all record bytes the connector holds: per consumer share,
+  // an eighth for librdkafka's prefetch, an eighth for its fetch responses, and three
+  // quarters as credit for records not yet loaded.
+  int64_t share = std::max<int64_t>(c.buffer_max_bytes / c.tasks_max, 1 << 20);
+  if (!c.dlq_topic.empty() && c.errors_tolerate_all) {
+    sinks::dead_letter_settings ds;
+    ds.bootstrap_servers = st.settings.worker->bootstrap_servers;
+    ds.producer_settings = st.settings.worker->producer_settings;
+    ds.consumer_settings = st.settings.worker->consumer_settings;
+    ds.topic = c.dlq_topic;
+    ds.context_headers = c.dlq_context_headers;
+    ds.connector = c.name;
+    st.dead_letters = sinks::spawn_dead_letter_queue(self->system(), ds);
+    self->link_to(st.dead_letters);
+  }
+  for (int i = 0; i < c.tasks_max; ++i) {
+    auto me = caf::actor_cast<caf::actor>(self);
+    if (st.settings.make_source) {
+      st.sources.push_back(st.settings.make_source(self->system(), i, me, st.dead_letters));
+      continue;
+    }
+    sources::kafka_consumer_settings ks;
+    ks.connector = st.settings.connector;
+    ks.worker = st.settings.worker;
+    ks.index = i;
+    ks.budget_bytes = share;
+    ks.dead_letters = st.dead_letters;
+    st.sources.push_back(sources::spawn_kafka_consumer(self->system(), ks, me));
+  }
+  st.status->started(c.raw, c.tasks_max);
+  for (const auto& source : st.sources) self->monitor(source);
+  // CAF's defaults answer a stray message with an error that kills the sender; a pipeline
+  // logs it instead.
+  self->set_default_handler([self](caf::scheduled_actor*, caf::message_view& x) -> caf::result<caf::message> {
+    LOG_WARN("supervisor", "ignored unexpected message " << caf::to_string(x.content()));
+    return caf::message{};
+  });
+  self->set_error_handler([](caf::error& e) { LOG_WARN("supervisor", "ignored error message: " << caf::to_string(e)); });
+  // A source that ends before shutdown (its Kafka client failed, or a bug) fails the task
+  // instead of leaving its streams silently unread.
+  self->set_down_handler([self](caf::down_msg& msg) {
+    for (const auto& source : self->state.sources)
+      if (source.address() == msg.source) {
+        fail_task(self, "a Kafka consumer of the connector stopped: " + self->system().render(msg.reason));
+        return;
+      }
+  });
+  auto interval = std::chrono::milliseconds(st.settings.worker->offset_flush_interval_ms);
+  self->delayed_send(self, interval, checkpoint_atom::value);
+  self->delayed_send(self, st.settings.progress_interval, tick_atom::value);
+  LOG_INFO("supervisor", "connector " << c.name << " started: " << c.tasks_max << " task(s), group " << c.group_id()
+                                      << ", offsets committed every " << interval.count() << " ms");
+
+  const caf::message_handler shared = reports(self);
+  auto shutdown = [self](shutdown_atom) -> caf::result<bool> {
+    auto rp = self->make_response_promise<bool>();
+    stop(self, rp);
+    return rp;
+  };
+  st.running = caf::message_handler{
+      [self](checkpoint_atom) { periodic_checkpoint(self); },
+      [self](pause_atom) { hold(self, true); },
+      [](resume_atom) {},
+      [self](pressure_atom) { relieve_pressure(self); },
+      [self](tick_atom) { tick(self, true); },
+      shutdown,
+  }.or_else(shared);
+  st.paused = caf::message_handler{
+      [self](checkpoint_atom) { periodic_checkpoint(self); },
+      [](pause_atom) {},
+      [self](resume_atom) { hold(self, false); },
+      [self](pressure_atom) { relieve_pressure(self); },
+      [self](tick_atom) { tick(self, false); },
+      shutdown,
+  }.or_else(shared);
+  st.stopping = caf::message_handler{
+      [](checkpoint_atom) {}, // the last checkpoint is the shutdown's own
+      [](pause_atom) {},
+      [](resume_atom) {},
+      [](pressure_atom) {}, // everything is being flushed already
+      [](retrying_atom, const std::string&, const std::string&) {}, // the shutdown ends the wait
+      [self](tick_atom) { tick(self, false); },
+      [self](shutdown_atom) -> caf::result<bool> { // answered with the first
+        auto rp = self->make_response_promise<bool>();
+        self->state.stopped.push_back(rp);
+        return rp;
+      },
+  }.or_else(shared);
+  return st.running;
 }
 
 caf::actor spawn_supervisor(caf::actor_system& sys, supervisor_settings settings) {

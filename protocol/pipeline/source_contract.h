@@ -44,6 +44,12 @@ struct source_position {
 
 using position_map = std::map<stream_id, source_position>;
 
+// One batch of a stream, or the piece of it one table's load covered.
+struct piece_id {
+  stream_id stream;
+  uint64_t seq = 0;
+};
+
 // One record as the record stage reads it: the Connect coordinates (topic, partition, offset),
 // the key and value bytes (null pointers for null), and the source's position.
 struct record_view {

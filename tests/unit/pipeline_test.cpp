@@ -34,6 +34,7 @@ struct journal {
   std::deque<caf::typed_response_promise<stream_load::txn_result>> held_jobs;
   std::vector<std::string> bodies;
   std::vector<position_map> commits;
+  size_t async_commits = 0; // those of commits sent on a load, not by a checkpoint
   void log(std::string e) { events.push_back(std::move(e)); }
   bool saw(const std::string& e) const { return std::find(events.begin(), events.end(), e) != events.end(); }
   size_t index_of(const std::string& e) const {
@@ -69,6 +70,7 @@ caf::behavior scripted_source(caf::event_based_actor* self, journal* j, caf::act
       },
       [=](commit_atom, const position_map& m, bool) {
         j->commits.push_back(m);
+        ++j->async_commits;
         j->log("commit " + text_of(m));
       },
       [=](credit_atom, int64_t) {},
@@ -140,6 +142,7 @@ struct fixture : testing::deterministic_system {
   caf::actor supervisor;
   caf::actor source;
   caf::actor executor;
+  std::shared_ptr<pipelines::connector_registry> registry = std::make_shared<pipelines::connector_registry>();
 
   explicit fixture(const std::string& extra = "sink.version=V1\n") {
     auto worker = std::make_shared<conf::worker_config>();
@@ -158,6 +161,7 @@ struct fixture : testing::deterministic_system {
     checkpoint::supervisor_settings s;
     s.connector = connector;
     s.worker = worker;
+    s.registry = registry;
     s.make_executor = [this](caf::actor_system& sys) { return executor = sys.spawn(holding_executor, &j); };
     s.make_source = [this, connector](caf::actor_system& sys, int index, caf::actor sup, caf::actor dead_letters) {
       auto stage = pipeline::spawn_record_stage(sys, {connector, index, dead_letters}, sup);
@@ -184,7 +188,7 @@ struct fixture : testing::deterministic_system {
   }
   // The offset.flush.interval.ms timer firing: a checkpoint (flush, then commit).
   void checkpoint() {
-    caf::anon_send(supervisor, commit_atom::value);
+    caf::anon_send(supervisor, checkpoint_atom::value);
     sched->run();
   }
   void release_load(const std::string& status, const std::string& message = "OK") {
@@ -194,6 +198,13 @@ struct fixture : testing::deterministic_system {
     sched->run();
   }
   bool committed_anything() const { return !j.commits.empty(); }
+  // Asks the supervisor to shut down; `answer` is set when it answers.
+  void shutdown(std::optional<bool>& answer) {
+    sys->spawn([this, &answer](caf::event_based_actor* self) {
+      self->request(supervisor, caf::infinite, shutdown_atom::value).then([&answer](bool ok) { answer = ok; });
+    });
+  }
+  std::string state() const { return registry->get("c")->state; }
 };
 
 } // namespace
@@ -267,6 +278,60 @@ TEST_CASE("pipeline: shutdown loads what was emitted before it and commits it be
   CHECK(*stopped);
   CHECK(f.j.index_of("commit slot-0@11") < f.j.index_of("stop"));
   CHECK(f.j.saw("stop"));
+}
+
+TEST_CASE("pipeline: paused, the source reads nothing and REST says PAUSED; checkpoints still load and commit") {
+  fixture f;
+  CHECK(f.state() == "RUNNING");
+  f.emit({rec(0, 21, R"({"id":1})")});
+  caf::anon_send(f.supervisor, pause_atom::value);
+  f.sched->run();
+  CHECK(f.j.saw("pause"));
+  CHECK(f.state() == "PAUSED");
+  CHECK(f.registry->get("c")->tasks[0].state == "PAUSED");
+  // A second pause is no new event for the source.
+  caf::anon_send(f.supervisor, pause_atom::value);
+  f.sched->run();
+  CHECK(std::count(f.j.events.begin(), f.j.events.end(), "pause") == 1);
+  // What was read before the pause is loaded and committed while paused.
+  f.checkpoint();
+  f.release_load("Success");
+  REQUIRE(f.committed_anything());
+  CHECK(text_of(f.j.commits.back()) == "slot-0@21");
+  caf::anon_send(f.supervisor, resume_atom::value);
+  f.sched->run();
+  CHECK(f.j.saw("resume"));
+  CHECK(f.state() == "RUNNING");
+}
+
+// Stopping is its own state: the shutdown's one final commit, after the loads, is the only
+// one; timers, pauses and further shutdown requests do not start anything of their own.
+TEST_CASE("pipeline: stopping, a load commits nothing by itself; the final commit follows it; a second shutdown "
+          "waits for the first") {
+  fixture f;
+  f.emit({rec(0, 31, R"({"id":1})")});
+  std::optional<bool> first, second;
+  f.shutdown(first);
+  f.sched->run();
+  REQUIRE(f.j.held_loads.size() == 1); // the shutdown's flush
+  caf::anon_send(f.supervisor, pause_atom::value);
+  caf::anon_send(f.supervisor, checkpoint_atom::value);
+  f.shutdown(second);
+  f.sched->run();
+  CHECK_FALSE(f.j.saw("pause"));
+  CHECK(f.state() == "RUNNING");
+  CHECK_FALSE(first);
+  CHECK_FALSE(second);
+  CHECK_FALSE(f.j.saw("stop"));
+  f.release_load("Success");
+  REQUIRE(f.j.commits.size() == 1);
+  CHECK(f.j.async_commits == 0);
+  CHECK(text_of(f.j.commits[0]) == "slot-0@31");
+  CHECK(f.j.index_of("commit slot-0@31") < f.j.index_of("stop"));
+  REQUIRE(first);
+  REQUIRE(second);
+  CHECK(*first);
+  CHECK(*second);
 }
 
 // Exactly-once, phase one as a source's checkpoint driver asks it: the prepared transactions
