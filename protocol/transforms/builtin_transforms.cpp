@@ -417,12 +417,7 @@ std::unique_ptr<transform> make_builtin_transform(const transform_spec& spec, co
   auto bad = [&](const std::string& k, const std::string& what) {
     errs.add({p.source, key_prefix + k, opt(k), what + " (alias '" + spec.alias + "', " + spec.type + ")"});
   };
-  auto check_known = [&](std::set<std::string> known) {
-    for (const auto& [k, v] : spec.options)
-      if (!known.count(k)) bad(k, "unknown option");
-  };
   if (name == "ReplaceField") {
-    check_known({"include", "exclude", "whitelist", "blacklist", "renames", "replace.null.with.default"});
     auto t = std::make_unique<replace_field>();
     t->where = where;
     for (const auto& f : conf::split_list(opt("include") + "," + opt("whitelist"))) t->include.insert(f);
@@ -435,8 +430,6 @@ std::unique_ptr<transform> make_builtin_transform(const transform_spec& spec, co
     return t;
   }
   if (name == "InsertField") {
-    check_known({"topic.field", "partition.field", "offset.field", "timestamp.field", "static.field", "static.value",
-                 "replace.null.with.default"});
     if (where == part::key) bad("type", "InsertField$Key is not supported; use InsertField$Value");
     auto t = std::make_unique<insert_field>();
     t->topic_field = opt("topic.field");
@@ -448,14 +441,12 @@ std::unique_ptr<transform> make_builtin_transform(const transform_spec& spec, co
     return t;
   }
   if (name == "ValueToKey") {
-    check_known({"fields", "replace.null.with.default"});
     auto t = std::make_unique<value_to_key>();
     t->fields = conf::split_list(opt("fields"));
     if (t->fields.empty()) bad("fields", "must list at least one field");
     return t;
   }
   if (name == "ExtractField" || name == "HoistField") {
-    check_known({"field", "field.syntax.version", "replace.null.with.default"});
     if (opt("field").empty()) bad("field", "is required");
     if (name == "ExtractField") {
       auto t = std::make_unique<extract_field>();
@@ -469,7 +460,6 @@ std::unique_ptr<transform> make_builtin_transform(const transform_spec& spec, co
     return t;
   }
   if (name == "Cast") {
-    check_known({"spec", "replace.null.with.default"});
     static const std::set<std::string> types = {"int8", "int16", "int32", "int64", "float32", "float64", "boolean", "string"};
     auto t = std::make_unique<cast>();
     t->where = where;
@@ -484,7 +474,6 @@ std::unique_ptr<transform> make_builtin_transform(const transform_spec& spec, co
     return t;
   }
   if (name == "RegexRouter") {
-    check_known({"regex", "replacement"});
     auto t = std::make_unique<regex_router>();
     try {
       t->re = std::regex(opt("regex"));
@@ -496,11 +485,9 @@ std::unique_ptr<transform> make_builtin_transform(const transform_spec& spec, co
     return t;
   }
   if (name == "Filter") {
-    check_known({});
     return std::make_unique<filter>();
   }
   if (name == "TimestampConverter") {
-    check_known({"field", "target.type", "format", "unix.precision", "replace.null.with.default"});
     auto t = std::make_unique<timestamp_converter>();
     t->where = where;
     t->field = opt("field");

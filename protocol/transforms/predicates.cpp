@@ -1,6 +1,7 @@
 #include <regex>
 
 #include "protocol/transforms/registry.h"
+#include "protocol/transforms/transform_options.h"
 
 namespace starpipe::transforms {
 
@@ -53,11 +54,13 @@ std::vector<predicate_plugin> builtin_predicates() {
                      "must be a regular expression (predicate '" + spec.name + "', TopicNameMatches)"});
            return nullptr;
          }
-       }},
+       },
+       &predicate_options("TopicNameMatches")},
       {base + "RecordIsTombstone",
        [](const predicate_spec&, const conf::properties&, conf::config_errors&) -> std::unique_ptr<predicate> {
          return std::make_unique<record_is_tombstone>();
-       }},
+       },
+       &predicate_options("RecordIsTombstone")},
       {base + "HasHeaderKey",
        [option](const predicate_spec& spec, const conf::properties& p,
                 conf::config_errors& errs) -> std::unique_ptr<predicate> {
@@ -65,13 +68,18 @@ std::vector<predicate_plugin> builtin_predicates() {
            errs.add({p.source, "predicates." + spec.name + ".name", "",
                      "is required (predicate '" + spec.name + "', HasHeaderKey)"});
          return std::make_unique<has_header_key>(option(spec, "name"));
-       }},
+       },
+       &predicate_options("HasHeaderKey")},
   };
 }
 
 std::unique_ptr<predicate> make_predicate(const predicate_spec& spec, const conf::properties& p,
                                           conf::config_errors& errs) {
-  if (const auto* plugin = find_predicate(spec.type)) return plugin->make(spec, p, errs);
+  if (const auto* plugin = find_predicate(spec.type)) {
+    check_options(*plugin->options, spec.options, p.source, "predicates." + spec.name + ".",
+                  "predicate '" + spec.name + "', " + spec.type, errs);
+    return plugin->make(spec, p, errs);
+  }
   errs.add({p.source, "predicates." + spec.name + ".type", spec.type,
             "unknown predicate class for predicate '" + spec.name + "'; available: " + predicate_class_list()});
   return nullptr;

@@ -5,6 +5,7 @@
 #include "protocol/transforms/add_op_field.h"
 #include "protocol/transforms/builtin_transforms.h"
 #include "protocol/transforms/extract_new_record_state.h"
+#include "protocol/transforms/transform_options.h"
 
 namespace starpipe::transforms {
 
@@ -39,15 +40,20 @@ std::string list_of(const std::vector<Plugin>& all) {
 const std::vector<transform_plugin>& transform_plugins() {
   static const std::vector<transform_plugin> all = [] {
     std::vector<transform_plugin> v = {
-        {"com.starrocks.connector.kafka.transforms.AddOpFieldForDebeziumRecord", make_add_op_field},
-        {"io.debezium.transforms.ExtractNewRecordState", make_extract_new_record_state},
+        {"com.starrocks.connector.kafka.transforms.AddOpFieldForDebeziumRecord", make_add_op_field, &no_options()},
+        {"io.debezium.transforms.ExtractNewRecordState", make_extract_new_record_state,
+         &extract_new_record_state_options()},
     };
     // Kafka Connect's own, each under the names Connect gives it ($Key / $Value where it has both).
     for (const char* name : {"Cast$Key", "Cast$Value", "ExtractField$Key", "ExtractField$Value", "Filter",
                              "HoistField$Key", "HoistField$Value", "InsertField$Value", "RegexRouter",
                              "ReplaceField$Key", "ReplaceField$Value", "TimestampConverter$Key",
-                             "TimestampConverter$Value", "ValueToKey"})
-      v.push_back({"org.apache.kafka.connect.transforms." + std::string(name), make_builtin_transform});
+                             "TimestampConverter$Value", "ValueToKey"}) {
+      std::string base(name);
+      base = base.substr(0, base.find('$'));
+      v.push_back({"org.apache.kafka.connect.transforms." + std::string(name), make_builtin_transform,
+                   &builtin_transform_options(base)});
+    }
     return sorted(std::move(v));
   }();
   return all;

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "conf/config_def.h"
 #include "protocol/transforms/transform.h"
 
 namespace starpipe::transforms {
@@ -16,13 +17,17 @@ using transform_factory =
 using predicate_factory =
     std::function<std::unique_ptr<predicate>(const predicate_spec&, const conf::properties&, conf::config_errors&)>;
 
+// options: the class's own keys (transforms.<alias>.<key>, predicates.<name>.<key>); the
+// chain builder refuses any other.
 struct transform_plugin {
   std::string class_name;
   transform_factory make;
+  const conf::config_def* options = nullptr;
 };
 struct predicate_plugin {
   std::string class_name;
   predicate_factory make;
+  const conf::config_def* options = nullptr;
 };
 
 // Sorted by class name.

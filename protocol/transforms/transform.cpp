@@ -4,6 +4,7 @@
 #include <sstream>
 
 #include "protocol/transforms/registry.h"
+#include "protocol/transforms/transform_options.h"
 
 namespace starpipe::transforms {
 
@@ -45,6 +46,8 @@ std::vector<transform_spec> read_transform_specs(const conf::properties& p, conf
 std::unique_ptr<transform> make_transform(const transform_spec& spec, const conf::properties& p,
                                           conf::config_errors& errs) {
   if (const auto* plugin = find_transform(spec.type)) {
+    check_options(*plugin->options, spec.options, p.source, "transforms." + spec.alias + ".",
+                  "alias '" + spec.alias + "', " + spec.type, errs);
     if (auto t = plugin->make(spec, p, errs)) return t;
     return nullptr; // its errors are in errs
   }

@@ -254,7 +254,10 @@ TEST_CASE("the registry: every listed transform and predicate class is built by 
     CHECK(transforms::transform_class_list().find(plugin.class_name) != std::string::npos);
   }
   for (const auto& plugin : transforms::predicate_plugins()) {
-    transforms::predicate_spec spec{"p", plugin.class_name, {{"pattern", ".*"}, {"name", "h"}}};
+    // Each predicate gets the options its table declares (an undeclared one is refused).
+    transforms::predicate_spec spec{"p", plugin.class_name, {}};
+    for (const auto& [k, v] : std::map<std::string, std::string>{{"pattern", ".*"}, {"name", "h"}})
+      if (plugin.options->find(k)) spec.options[k] = v;
     conf::properties props;
     conf::config_errors errs;
     CHECK_MESSAGE(transforms::make_predicate(spec, props, errs) != nullptr, plugin.class_name);
@@ -319,4 +322,53 @@ TEST_CASE("every Debezium fixture through the documentation's chain") {
     CHECK(connect::decode(conf::converter_spec{}, text.data(), text.size(), key, error));
     CHECK(key->value.is_object());
   }
+}
+
+namespace {
+// The errors a sink's transforms and predicates give, as one text.
+std::string chain_errors(const std::string& text) {
+  auto p = conf::parse_properties(text, "sink.properties");
+  conf::config_errors errs;
+  for (const auto& s : transforms::read_transform_specs(p, errs)) {
+    transforms::make_transform(s, p, errs);
+    if (s.predicate) transforms::make_predicate(*s.predicate, p, errs);
+  }
+  return errs.to_string();
+}
+} // namespace
+
+TEST_CASE("transform options: each class's table refuses what it does not declare and what starpipe cannot honour") {
+  for (const auto& plugin : transforms::transform_plugins())
+    CHECK_MESSAGE(plugin.options != nullptr, plugin.class_name << " has no options table");
+  for (const auto& plugin : transforms::predicate_plugins())
+    CHECK_MESSAGE(plugin.options != nullptr, plugin.class_name << " has no options table");
+  CHECK(chain_errors("transforms=k\ntransforms.k.type=org.apache.kafka.connect.transforms.ExtractField$Key\n"
+                     "transforms.k.field=id\n").empty());
+  auto e = chain_errors("transforms=k\ntransforms.k.type=org.apache.kafka.connect.transforms.ExtractField$Key\n"
+                        "transforms.k.field=id\ntransforms.k.feild=x\n");
+  CHECK(e.find("transforms.k.feild='x': unknown option (alias 'k', "
+               "org.apache.kafka.connect.transforms.ExtractField$Key)") != std::string::npos);
+  // Accepted values must do what they say: these cannot, so they are refused, not ignored.
+  e = chain_errors("transforms=k\ntransforms.k.type=org.apache.kafka.connect.transforms.ExtractField$Value\n"
+                   "transforms.k.field=a.b\ntransforms.k.field.syntax.version=V2\n"
+                   "transforms.k.replace.null.with.default=false\n");
+  CHECK(e.find("transforms.k.field.syntax.version='V2': must be V1") != std::string::npos);
+  CHECK(e.find("transforms.k.replace.null.with.default='false': must be true") != std::string::npos);
+  CHECK(chain_errors("transforms=u\ntransforms.u.type=io.debezium.transforms.ExtractNewRecordState\n"
+                     "transforms.u.replace.null.with.default=TRUE\n")
+            .empty());
+  e = chain_errors("transforms=op\n"
+                   "transforms.op.type=com.starrocks.connector.kafka.transforms.AddOpFieldForDebeziumRecord\n"
+                   "transforms.op.field=x\n");
+  CHECK(e.find("transforms.op.field='x': unknown option (alias 'op'") != std::string::npos);
+}
+
+TEST_CASE("predicate options: a predicate's unknown option is refused, naming the predicate") {
+  auto e = chain_errors("transforms=f\ntransforms.f.type=org.apache.kafka.connect.transforms.Filter\n"
+                        "transforms.f.predicate=t\npredicates=t\n"
+                        "predicates.t.type=org.apache.kafka.connect.transforms.predicates.TopicNameMatches\n"
+                        "predicates.t.pattern=orders.*\npredicates.t.patern=x\n");
+  CHECK(e.find("predicates.t.patern='x': unknown option (predicate 't', "
+               "org.apache.kafka.connect.transforms.predicates.TopicNameMatches)") != std::string::npos);
+  CHECK(e.find("predicates.t.pattern") == std::string::npos);
 }
