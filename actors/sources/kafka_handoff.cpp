@@ -4,6 +4,7 @@
 // the exactly-once checkpoint driver, which revokes and the poll loop both run.
 #include "actors/pipeline/record_stage.h"
 #include "actors/sources/kafka_consumer_state.h"
+#include "protocol/kafka/kafka_offset_store.h"
 #include "common/log.h"
 
 namespace starpipe::sources::kafka_steps {
@@ -117,7 +118,8 @@ void exactly_once_checkpoint(self_ptr self, bool revoking) {
     if (revoking) st.exactly_once->abandon("the checkpoint failed: " + prepared.failure);
     return;
   }
-  st.exactly_once->decide(st.rk, prepared, assigned, revoking);
+  kafka::kafka_offset_store offsets(st.rk, st.id);
+  st.exactly_once->decide(offsets, prepared, assigned, revoking);
 }
 
 void on_rebalance(rd_kafka_t* rk, rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_t* partitions, void* opaque) {
@@ -138,7 +140,10 @@ void on_rebalance(rd_kafka_t* rk, rd_kafka_resp_err_t err, rd_kafka_topic_partit
     // them prepared; the record in the committed offsets says so, and they are committed now;
     // a crash before the offset commit leaves them lingering, and they are rolled back. Then
     // the task's writers take a fresh slot, recorded on its partitions before any row is read.
-    if (st.exactly_once) new_slot(self, st.exactly_once->take_partitions(rk, partitions, owned(st)));
+    if (st.exactly_once) {
+      kafka::kafka_offset_store offsets(rk, st.id);
+      new_slot(self, st.exactly_once->take_partitions(offsets, tps, owned(st)));
+    }
     offset_map resume_at;
     for (int i = 0; i < partitions->cnt && !st.exactly_once; ++i) {
       auto it = st.loaded_not_committed.find({partitions->elems[i].topic, partitions->elems[i].partition});
@@ -168,7 +173,10 @@ void on_rebalance(rd_kafka_t* rk, rd_kafka_resp_err_t err, rd_kafka_topic_partit
     if (!tps.empty()) drain(self, tps);
     // Whatever the task keeps is labelled under a fresh slot from here on: the old one may
     // be searched for lingering transactions by the revoked partitions' next owner.
-    if (st.exactly_once) new_slot(self, st.exactly_once->rotate(rk, owned(st)));
+    if (st.exactly_once) {
+      kafka::kafka_offset_store offsets(rk, st.id);
+      new_slot(self, st.exactly_once->rotate(offsets, owned(st)));
+    }
     if (st.cooperative) {
       if (auto* error = rd_kafka_incremental_unassign(rk, partitions)) rd_kafka_error_destroy(error);
     } else {

@@ -1,7 +1,5 @@
 #include "protocol/exactly_once/transaction_coordinator.h"
 
-#include <cstdlib>
-#include <cstring>
 #include <algorithm>
 #include <thread>
 
@@ -23,23 +21,21 @@ std::string labels_text(const std::vector<prepared_label>& labels) {
   return s;
 }
 
-// Committed offsets and metadata of `list`, filled in place. False when Kafka did not answer.
-bool read_committed(rd_kafka_t* rk, rd_kafka_topic_partition_list_t* list) {
-  return rd_kafka_committed(rk, list, 10000) == RD_KAFKA_RESP_ERR_NO_ERROR;
-}
-
-std::string metadata_of(const rd_kafka_topic_partition_t& p) {
-  if (!p.metadata || p.metadata_size == 0) return {};
-  return std::string(static_cast<const char*>(p.metadata), p.metadata_size);
-}
-
 } // namespace
 
 transaction_coordinator::transaction_coordinator(std::shared_ptr<const conf::connector_config> connector,
                                                  std::string worker_id, int task, std::string id)
+    : transaction_coordinator(connector, std::move(worker_id), task, std::move(id),
+                              std::make_unique<stream_load::stream_load_client>(stream_load::client_settings_for(*connector)),
+                              pause_for) {}
+
+transaction_coordinator::transaction_coordinator(std::shared_ptr<const conf::connector_config> connector,
+                                                 std::string worker_id, int task, std::string id,
+                                                 std::unique_ptr<stream_load::transaction_api> api,
+                                                 stream_load::sleeper pause)
     : connector_(std::move(connector)), worker_id_(std::move(worker_id)), task_(task),
       slot_(stream_load::writer_slot(worker_id_, task_, stream_load::random_token(6))), id_(std::move(id)),
-      client_(stream_load::client_settings_for(*connector_)) {
+      client_(std::move(api)), pause_(std::move(pause)) {
   // A decision already made must be carried out: commits are retried for about ten minutes.
   retry_.max_retries = 60;
   retry_.max_backoff = std::chrono::milliseconds(10000);
@@ -54,7 +50,7 @@ std::string transaction_coordinator::record_text() const {
 void transaction_coordinator::settle_named(const std::vector<prepared_label>& named) {
   for (const auto& l : named) {
     if (settled_.count(l.label)) continue;
-    auto r = stream_load::finish_transaction(client_, connector_->database, l.table, l.label, true, retry_, pause_for);
+    auto r = stream_load::finish_transaction(*client_, connector_->database, l.table, l.label, true, retry_, pause_);
     if (r.ok) {
       settled_.insert(l.label);
       LOG_INFO("exactly-once", id_ << " transaction " << l.label << " named by a committed offset is committed");
@@ -98,7 +94,7 @@ void transaction_coordinator::roll_back_lingering(const std::vector<stream_load:
       int unknown_run = 0;
       for (uint64_t n = from + 1; unknown_run < 3 && n < from + 100000; ++n) {
         std::string label = stream_load::make_label(connector_->label_prefix, table, slot, n);
-        std::string state = client_.state_of_label(connector_->database, label);
+        std::string state = client_->state_of_label(connector_->database, label);
         if (state.empty()) {
           LOG_WARN("exactly-once", id_ << " cannot read the state of " << label
                                        << "; lingering transactions of slot " << slot
@@ -112,7 +108,7 @@ void transaction_coordinator::roll_back_lingering(const std::vector<stream_load:
         }
         unknown_run = 0;
         if ((state == "PREPARE" || state == "PREPARED") && !named.count(label)) {
-          auto r = stream_load::finish_transaction(client_, connector_->database, table, label, false, retry_, pause_for);
+          auto r = stream_load::finish_transaction(*client_, connector_->database, table, label, false, retry_, pause_);
           LOG_INFO("exactly-once", id_ << " lingering transaction " << label << " (" << state << ") "
                                        << (r.ok ? "rolled back" : "could not be rolled back: " + r.failure));
         }
@@ -122,36 +118,18 @@ void transaction_coordinator::roll_back_lingering(const std::vector<stream_load:
   }
 }
 
-// Where a partition without a committed offset starts, per auto.offset.reset: the claim that
-// records the slot must not move that start.
-int64_t transaction_coordinator::start_offset(rd_kafka_t* rk, const topic_partition& tp) {
-  char reset[32] = "earliest";
-  size_t size = sizeof reset;
-  if (rd_kafka_topic_conf_t* tc = rd_kafka_default_topic_conf_dup(rk)) {
-    rd_kafka_topic_conf_get(tc, "auto.offset.reset", reset, &size);
-    rd_kafka_topic_conf_destroy(tc);
-  }
-  int64_t low = -1, high = -1;
-  if (rd_kafka_query_watermark_offsets(rk, tp.topic.c_str(), tp.partition, &low, &high, 10000) !=
-      RD_KAFKA_RESP_ERR_NO_ERROR)
-    return -1;
-  bool latest = std::strcmp(reset, "latest") == 0 || std::strcmp(reset, "largest") == 0 || std::strcmp(reset, "end") == 0;
-  return latest ? high : low;
-}
-
-std::string transaction_coordinator::take_partitions(rd_kafka_t* rk, const rd_kafka_topic_partition_list_t* added,
+std::string transaction_coordinator::take_partitions(offset_store& offsets, const std::vector<topic_partition>& added,
                                                      const std::vector<topic_partition>& owned) {
-  if (added->cnt > 0) {
-    auto* list = rd_kafka_topic_partition_list_copy(added);
-    if (read_committed(rk, list)) {
+  if (!added.empty()) {
+    if (auto committed = offsets.committed(added)) {
       std::vector<stream_load::checkpoint_record> records;
       std::vector<prepared_label> named;
       std::set<std::string> tables;
-      for (int i = 0; i < list->cnt; ++i) {
-        topic_partition tp{list->elems[i].topic, list->elems[i].partition};
+      for (const auto& tp : added) {
         tables.insert(connector_->table_for(tp.topic));
-        if (list->elems[i].offset >= 0) committed_[tp] = list->elems[i].offset;
-        records.push_back(stream_load::decode_checkpoint_record(metadata_of(list->elems[i])));
+        const committed_offset c = committed->count(tp) ? committed->at(tp) : committed_offset{};
+        if (c.offset >= 0) committed_[tp] = c.offset;
+        records.push_back(stream_load::decode_checkpoint_record(c.metadata));
         named.insert(named.end(), records.back().txns.begin(), records.back().txns.end());
       }
       settle_named(named);
@@ -160,17 +138,16 @@ std::string transaction_coordinator::take_partitions(rd_kafka_t* rk, const rd_ka
       LOG_WARN("exactly-once", id_ << " could not read committed offsets of the assigned partitions; transactions "
                                       "they name are settled by their next owner");
     }
-    rd_kafka_topic_partition_list_destroy(list);
   }
-  return rotate(rk, owned);
+  return rotate(offsets, owned);
 }
 
-std::string transaction_coordinator::rotate(rd_kafka_t* rk, const std::vector<topic_partition>& owned) {
+std::string transaction_coordinator::rotate(offset_store& offsets, const std::vector<topic_partition>& owned) {
   slot_ = stream_load::writer_slot(worker_id_, task_, stream_load::random_token(6));
   offset_map claim;
   for (const auto& tp : owned) {
     auto it = committed_.find(tp);
-    int64_t off = it != committed_.end() ? it->second : start_offset(rk, tp);
+    int64_t off = it != committed_.end() ? it->second : offsets.start_offset(tp);
     if (off >= 0) claim[tp] = off;
     else
       LOG_WARN("exactly-once", id_ << " cannot tell where " << tp.to_string() << " starts; slot " << slot_
@@ -178,7 +155,7 @@ std::string transaction_coordinator::rotate(rd_kafka_t* rk, const std::vector<to
   }
   if (!claim.empty()) {
     std::string text = record_text();
-    if (commit_offsets(rk, claim, text) || read_back_matches(rk, claim, text))
+    if (record(offsets, claim, text))
       for (const auto& [tp, off] : claim) committed_[tp] = off;
     else
       LOG_WARN("exactly-once", id_ << " could not record slot " << slot_ << " on its partitions");
@@ -187,44 +164,23 @@ std::string transaction_coordinator::rotate(rd_kafka_t* rk, const std::vector<to
   return slot_;
 }
 
-bool transaction_coordinator::commit_offsets(rd_kafka_t* rk, const offset_map& offsets, const std::string& metadata) {
-  auto* list = rd_kafka_topic_partition_list_new(static_cast<int>(offsets.size()));
+bool transaction_coordinator::record(offset_store& store, const offset_map& offsets, const std::string& metadata) {
+  if (store.commit(offsets, metadata)) return true;
+  std::vector<topic_partition> partitions;
+  for (const auto& [tp, off] : offsets) partitions.push_back(tp);
+  auto committed = store.committed(partitions);
+  if (!committed) return false;
   for (const auto& [tp, off] : offsets) {
-    auto* e = rd_kafka_topic_partition_list_add(list, tp.topic.c_str(), tp.partition);
-    e->offset = off;
-    if (!metadata.empty()) {
-      e->metadata = std::malloc(metadata.size()); // freed by the list
-      std::memcpy(e->metadata, metadata.data(), metadata.size());
-      e->metadata_size = metadata.size();
-    }
+    auto it = committed->find(tp);
+    if (it == committed->end() || it->second.offset != off || it->second.metadata != metadata) return false;
   }
-  auto err = rd_kafka_commit(rk, list, 0);
-  bool ok = err == RD_KAFKA_RESP_ERR_NO_ERROR;
-  if (ok)
-    for (int i = 0; i < list->cnt && ok; ++i)
-      if (list->elems[i].err) ok = false, err = list->elems[i].err;
-  rd_kafka_topic_partition_list_destroy(list);
-  if (!ok) LOG_WARN("exactly-once", id_ << " offset commit failed: " << rd_kafka_err2str(err));
-  return ok;
-}
-
-bool transaction_coordinator::read_back_matches(rd_kafka_t* rk, const offset_map& offsets,
-                                                const std::string& metadata) {
-  auto* list = rd_kafka_topic_partition_list_new(static_cast<int>(offsets.size()));
-  for (const auto& [tp, off] : offsets) rd_kafka_topic_partition_list_add(list, tp.topic.c_str(), tp.partition);
-  bool ok = read_committed(rk, list);
-  for (int i = 0; ok && i < list->cnt; ++i) {
-    auto want = offsets.find({list->elems[i].topic, list->elems[i].partition});
-    ok = want != offsets.end() && list->elems[i].offset == want->second && metadata_of(list->elems[i]) == metadata;
-  }
-  rd_kafka_topic_partition_list_destroy(list);
-  return ok;
+  return true;
 }
 
 void transaction_coordinator::commit_decided() {
   std::vector<prepared_label> still;
   for (const auto& l : decided_) {
-    auto r = stream_load::finish_transaction(client_, connector_->database, l.table, l.label, true, retry_, pause_for);
+    auto r = stream_load::finish_transaction(*client_, connector_->database, l.table, l.label, true, retry_, pause_);
     if (r.ok) continue;
     if (r.failure.find("not in StarRocks") != std::string::npos) {
       LOG_ERROR("exactly-once", id_ << " transaction " << l.label << " was aborted by StarRocks after its offsets "
@@ -238,7 +194,7 @@ void transaction_coordinator::commit_decided() {
   decided_ = std::move(still);
 }
 
-bool transaction_coordinator::decide(rd_kafka_t* rk, const prepared_checkpoint& prepared,
+bool transaction_coordinator::decide(offset_store& store, const prepared_checkpoint& prepared,
                                      const std::vector<topic_partition>& assigned, bool revoking) {
   undecided_.insert(undecided_.end(), prepared.labels.begin(), prepared.labels.end());
   const offset_map reached = kafka::offsets_after(prepared.positions);
@@ -257,7 +213,7 @@ bool transaction_coordinator::decide(rd_kafka_t* rk, const prepared_checkpoint& 
     return false;
   }
   std::string metadata = record_text();
-  bool durable = commit_offsets(rk, offsets, metadata) || read_back_matches(rk, offsets, metadata);
+  bool durable = record(store, offsets, metadata);
   if (durable) {
     for (const auto& [tp, off] : offsets) committed_[tp] = off;
     decided_.insert(decided_.end(), undecided_.begin(), undecided_.end());
@@ -277,7 +233,7 @@ bool transaction_coordinator::decide(rd_kafka_t* rk, const prepared_checkpoint& 
 void transaction_coordinator::roll_back(const std::vector<stream_load::prepared_label>& labels,
                                         const std::string& why) {
   for (const auto& l : labels) {
-    auto r = stream_load::finish_transaction(client_, connector_->database, l.table, l.label, false, retry_, pause_for);
+    auto r = stream_load::finish_transaction(*client_, connector_->database, l.table, l.label, false, retry_, pause_);
     LOG_INFO("exactly-once", id_ << " rolled back " << l.label << " (" << why << ")"
                                  << (r.ok ? "" : ": rollback not confirmed: " + r.failure));
   }

@@ -12,8 +12,6 @@
 // lingering ones of a crash, found by probing the slot's label sequence with get_load_state).
 // Then the task takes a fresh slot and records it on every partition it owns (see
 // checkpoint_record.h for why that makes the rollback safe).
-#include <librdkafka/rdkafka.h>
-
 #include <map>
 #include <memory>
 #include <set>
@@ -21,19 +19,24 @@
 #include <vector>
 
 #include "conf/connector_config.h"
+#include "protocol/exactly_once/offset_store.h"
 #include "protocol/exactly_once/prepared_checkpoint.h"
 #include "protocol/kafka/kafka_positions.h"
 #include "protocol/stream_load/stream_load_client.h"
 
 namespace starpipe::checkpoint {
 
-using kafka::offset_map;
-using kafka::topic_partition;
-
+// Its peers are interfaces: the offsets (offset_store, passed to each call: the consumer's
+// group) and StarRocks' transaction endpoints (stream_load::transaction_api, HTTP by default),
+// so that its tests script both and see every step in order.
 class transaction_coordinator {
 public:
   transaction_coordinator(std::shared_ptr<const conf::connector_config> connector, std::string worker_id, int task,
                           std::string id);
+  // With another transaction API and a waiter between retries (tests: scripted, no waiting).
+  transaction_coordinator(std::shared_ptr<const conf::connector_config> connector, std::string worker_id, int task,
+                          std::string id, std::unique_ptr<stream_load::transaction_api> api,
+                          stream_load::sleeper pause);
 
   // The slot this task's writers label their transactions with now.
   const std::string& slot() const { return slot_; }
@@ -41,16 +44,16 @@ public:
   // In the assignment callback: settles what the records of `added` name, rolls back the
   // lingering transactions of their slots, then takes a fresh slot and records it on `owned`
   // (every partition the task owns, `added` included). Returns the new slot.
-  std::string take_partitions(rd_kafka_t* rk, const rd_kafka_topic_partition_list_t* added,
+  std::string take_partitions(offset_store& offsets, const std::vector<topic_partition>& added,
                               const std::vector<topic_partition>& owned);
   // After the revoke checkpoint: a fresh slot, recorded on the partitions the task keeps.
-  std::string rotate(rd_kafka_t* rk, const std::vector<topic_partition>& owned);
+  std::string rotate(offset_store& offsets, const std::vector<topic_partition>& owned);
 
   // Phase two. `assigned`: every partition the task owns (each carries the record).
   // Returns false when the decision could not be made durable (labels stay undecided; on a
   // revoke they are rolled back and the partitions' next owner replays their rows).
-  bool decide(rd_kafka_t* rk, const prepared_checkpoint& prepared, const std::vector<topic_partition>& assigned,
-              bool revoking);
+  bool decide(offset_store& offsets, const prepared_checkpoint& prepared,
+              const std::vector<topic_partition>& assigned, bool revoking);
 
   // Rolls back every prepared transaction not yet decided (the task failed or lost its partitions).
   void abandon(const std::string& why);
@@ -64,9 +67,8 @@ private:
   void roll_back_lingering(const std::vector<stream_load::checkpoint_record>& records,
                            const std::set<std::string>& tables);
   void commit_decided();
-  bool commit_offsets(rd_kafka_t* rk, const offset_map& offsets, const std::string& metadata);
-  bool read_back_matches(rd_kafka_t* rk, const offset_map& offsets, const std::string& metadata);
-  int64_t start_offset(rd_kafka_t* rk, const topic_partition& tp);
+  // Committed, or read back as committed (the answer to the commit may be what was lost).
+  bool record(offset_store& store, const offset_map& offsets, const std::string& metadata);
   std::string record_text() const;
 
   std::shared_ptr<const conf::connector_config> connector_;
@@ -74,7 +76,8 @@ private:
   int task_;
   std::string slot_;
   std::string id_;
-  stream_load::stream_load_client client_;
+  std::unique_ptr<stream_load::transaction_api> client_;
+  stream_load::sleeper pause_;
   stream_load::retry_settings retry_;
   std::vector<stream_load::prepared_label> undecided_; // prepared, no durable decision yet
   std::vector<stream_load::prepared_label> decided_;   // named in a committed offset, commit pending
