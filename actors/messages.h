@@ -96,7 +96,10 @@ using barrier_atom = caf::atom_constant<caf::atom("barrier")>;
 // -> source: every row up to these positions is loaded; commit them.
 using commit_atom = caf::atom_constant<caf::atom("commit")>;
 using credit_atom = caf::atom_constant<caf::atom("credit")>;
+// source -> supervisor: its credit is spent and it paused reading (writers should flush);
+// relieved: enough credit came back and it reads again.
 using pressure_atom = caf::atom_constant<caf::atom("pressure")>;
+using relieved_atom = caf::atom_constant<caf::atom("relieved")>;
 // -> source: give up the streams (handing off and committing, as a revoke) and quit.
 using stop_atom = caf::atom_constant<caf::atom("stop")>;
 using writer_atom = caf::atom_constant<caf::atom("writer")>;

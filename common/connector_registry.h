@@ -33,6 +33,9 @@ struct connector_metrics {
   // Per task (one Kafka consumer each). The load counters above are the connector's on this
   // worker: its tasks share one Stream Load writer per table, so a load is no one task's.
   std::map<int, int64_t> task_lag;
+  std::map<int, int64_t> task_partitions; // partitions (streams) each task reads now
+  int64_t credit_pauses = 0;  // a source paused because its share of bufferflush.maxbytes was spent
+  int64_t credit_resumes = 0; // and read again once loads gave the credit back
 };
 
 struct connector_view {

@@ -286,15 +286,18 @@ caf::message_handler reports(self_ptr self) {
         });
         return rp;
       },
-      [self](lag_atom, int task, int64_t lag) {
-        self->state.status->lag(task, lag, self->state.checkpoints.outstanding_bytes());
+      [self](lag_atom, int task, int64_t lag, int64_t streams) {
+        self->state.status->lag(task, lag, streams, self->state.checkpoints.outstanding_bytes());
       },
+      [self](relieved_atom) { self->state.status->credit(false); },
   };
 }
 
 // Credit is spent: writers load what they hold, so that finished loads give it back.
+// (Exactly-once: the source's own checkpoint frees it.)
 void relieve_pressure(self_ptr self) {
   auto& st = self->state;
+  st.status->credit(true);
   if (st.flushing_for_pressure || st.checkpoints.exactly_once()) return;
   st.flushing_for_pressure = true;
   flush_all(self, [self](bool) { self->state.flushing_for_pressure = false; });
@@ -387,7 +390,7 @@ caf::behavior supervisor(caf::stateful_actor<supervisor_state>* self, supervisor
       [](checkpoint_atom) {}, // the last checkpoint is the shutdown's own
       [](pause_atom) {},
       [](resume_atom) {},
-      [](pressure_atom) {}, // everything is being flushed already
+      [self](pressure_atom) { self->state.status->credit(true); }, // everything is being flushed already
       [](retrying_atom, const std::string&, const std::string&) {}, // the shutdown ends the wait
       [self](tick_atom) { tick(self, false); },
       [self](shutdown_atom) -> caf::result<bool> { // answered with the first

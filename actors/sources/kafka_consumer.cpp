@@ -160,7 +160,7 @@ void report_lag(self_ptr self) {
     if (pos < 0) pos = low;
     if (high > pos) lag += high - pos;
   }
-  self->send(st.supervisor, lag_atom::value, st.settings.index, lag);
+  self->send(st.supervisor, lag_atom::value, st.settings.index, lag, static_cast<int64_t>(st.sources.size()));
 }
 
 // The queue ran dry within a poll's wait: every partition fed since the last signal has been
@@ -249,8 +249,8 @@ void poll_once(self_ptr self) {
     set_paused(st, true);
     // Exactly-once rows are only acknowledged when prepared: a checkpoint frees the memory.
     LOG_DEBUG("consumer", st.id << " out of credit: paused");
+    self->send(st.supervisor, pressure_atom::value);
     if (st.exactly_once) exactly_once_checkpoint(self, false);
-    else self->send(st.supervisor, pressure_atom::value);
   } else {
     maybe_checkpoint_early(self, n < max_batch);
   }
@@ -299,6 +299,7 @@ caf::behavior kafka_consumer(caf::stateful_actor<kafka_consumer_state>* self, ka
         if (st.paused && !st.held && st.credit >= credit_limit(st.settings) / 2) {
           set_paused(st, false);
           LOG_DEBUG("consumer", st.id << " credit back: resumed");
+          self->send(st.supervisor, relieved_atom::value);
         }
       },
       // The consumer keeps polling while held, so it stays in its group and keeps its partitions.

@@ -31,7 +31,8 @@ struct kafka_consumer_settings {
 // Handlers: (poll_atom) internal loop; (credit_atom, int64_t); (commit_atom, position_map);
 //           (quiesce_atom) -> bool: stops polling, once every source handed on what it read;
 //           (stop_atom) -> bool: leaves the group (revoking, so handing off and committing) and quits.
-// Sends to supervisor: (lag_atom, int index, int64_t lag), (pressure_atom), (handoff_atom, streams)
+// Sends to supervisor: (lag_atom, int index, int64_t lag, int64_t partitions), (pressure_atom),
+// (relieved_atom), (handoff_atom, streams)
 //                      as a request, (failed_atom, std::string reason) when the client fails.
 caf::actor spawn_kafka_consumer(caf::actor_system& sys, kafka_consumer_settings settings, caf::actor supervisor);
 

@@ -69,6 +69,8 @@ using self_ptr = caf::stateful_actor<kafka_consumer_state>*;
 // kafka_consumer.cpp: commits offsets (only those of partitions still assigned, when asked);
 // false when the broker refused.
 bool commit(kafka_consumer_state& st, const offset_map& offsets, bool only_assigned, bool sync = true);
+// Tells the supervisor the task's lag and how many partitions it reads (/metrics).
+void report_lag(self_ptr self);
 
 // kafka_handoff.cpp.
 // librdkafka's rebalance callback (it runs inside a poll, on the consumer's thread).

@@ -186,6 +186,7 @@ void on_rebalance(rd_kafka_t* rk, rd_kafka_resp_err_t err, rd_kafka_topic_partit
     LOG_ERROR("consumer", st.id << " rebalance error: " << rd_kafka_err2str(err));
     rd_kafka_assign(rk, nullptr);
   }
+  report_lag(self); // the partitions it reads changed: /metrics shows it now, not at the next report
 }
 
 

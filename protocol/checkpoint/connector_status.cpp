@@ -88,14 +88,19 @@ void connector_status::hold(bool paused, clock::time_point now) {
   });
 }
 
-void connector_status::lag(int task, int64_t records, int64_t buffered) {
+void connector_status::lag(int task, int64_t records, int64_t streams, int64_t buffered) {
   lag_[task] = records;
   int64_t total = total_lag();
   publish([&](pipelines::connector_view& v) {
     v.metrics.task_lag[task] = records;
+    v.metrics.task_partitions[task] = streams;
     v.metrics.consumer_lag = total;
     v.metrics.buffered_bytes = buffered;
   });
+}
+
+void connector_status::credit(bool spent) {
+  publish([spent](pipelines::connector_view& v) { ++(spent ? v.metrics.credit_pauses : v.metrics.credit_resumes); });
 }
 
 int64_t connector_status::total_lag() const {

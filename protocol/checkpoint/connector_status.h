@@ -42,7 +42,10 @@ public:
   bool fail(const std::string& reason);
   // PUT /pause (true) or /resume (false).
   void hold(bool paused, clock::time_point now);
-  void lag(int task, int64_t records, int64_t buffered);
+  // A task's lag, in records, and how many streams it reads.
+  void lag(int task, int64_t records, int64_t streams, int64_t buffered);
+  // A source spent its memory credit and paused (true), or read again (false).
+  void credit(bool spent);
 
   // The periodic progress line, when there is something to say.
   void report(int64_t buffered, clock::time_point now);

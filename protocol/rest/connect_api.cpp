@@ -508,6 +508,10 @@ std::string prometheus_metrics(const pipelines::connector_registry& registry) {
       {"starpipe_stalled", "1 while no load succeeds and records wait in Kafka", "gauge", &pipelines::connector_metrics::stalled},
       {"starpipe_waiting_for_starrocks", "1 while loads retry because no FE of starrocks.http.url takes a connection",
        "gauge", &pipelines::connector_metrics::waiting_for_starrocks},
+      {"starpipe_credit_pauses_total", "Times a task paused reading because its share of bufferflush.maxbytes was spent",
+       "counter", &pipelines::connector_metrics::credit_pauses},
+      {"starpipe_credit_resumes_total", "Times a paused task read again once loads gave its credit back", "counter",
+       &pipelines::connector_metrics::credit_resumes},
   };
   auto all = registry.all();
   for (const auto& m : metrics) {
@@ -519,6 +523,11 @@ std::string prometheus_metrics(const pipelines::connector_registry& registry) {
   for (const auto& v : all)
     for (const auto& [task, lag] : v.metrics.task_lag)
       out << "starpipe_task_consumer_lag{connector=\"" << v.name << "\",task=\"" << task << "\"} " << lag << "\n";
+  out << "# HELP starpipe_task_partitions Partitions the task reads now\n"
+         "# TYPE starpipe_task_partitions gauge\n";
+  for (const auto& v : all)
+    for (const auto& [task, n] : v.metrics.task_partitions)
+      out << "starpipe_task_partitions{connector=\"" << v.name << "\",task=\"" << task << "\"} " << n << "\n";
   out << "# HELP starpipe_task_running 1 while the task is RUNNING\n# TYPE starpipe_task_running gauge\n";
   for (const auto& v : all)
     for (const auto& t : v.tasks)

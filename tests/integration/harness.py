@@ -7,6 +7,7 @@ bounded time, even when it fails.
 """
 import atexit
 import json
+import re
 import os
 import signal
 import socket
@@ -257,6 +258,25 @@ class _StarpipeProcess:
         except ValueError:
             parsed = text
         return status, parsed, headers
+
+    def metric(self, name, **labels):
+        """The sum of the /metrics series `name` whose labels include `labels`; 0 when the
+        process does not answer (not started yet, or gone)."""
+        try:
+            code, text, _ = self.request("/metrics")
+        except OSError:
+            return 0
+        if code != 200 or not isinstance(text, str):
+            return 0
+        total = 0
+        for line in text.splitlines():
+            m = re.match(r"^([a-z_]+)(?:\{(.*)\})? (-?[0-9.e+]+)$", line)
+            if not m or m.group(1) != name:
+                continue
+            have = dict(re.findall(r'([a-z_]+)="([^"]*)"', m.group(2) or ""))
+            if all(have.get(k) == str(v) for k, v in labels.items()):
+                total += float(m.group(3))
+        return total
 
     def task_state(self, connector="c", task=0):
         """The task's entry of GET /connectors/{connector}/status, or None while there is none."""

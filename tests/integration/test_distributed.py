@@ -185,6 +185,11 @@ def test_rest_api_writes_and_errors():
     check("123456" not in w.logs(), "no secret in the log")
 
 
+def reads_partitions(worker, connector):
+    """The worker's own tasks of `connector` read at least one partition now (its /metrics)."""
+    return worker.metric("starpipe_task_partitions", connector=connector) > 0
+
+
 def test_two_workers_share_the_partitions_and_take_over():
     kafka = Kafka({"orders": 4})
     sr = StarRocks(SQL)
@@ -196,8 +201,8 @@ def test_two_workers_share_the_partitions_and_take_over():
     wait_until(lambda: b.request("/connectors")[1] == ["shared"], 30, "B to list the connector created on A")
     wait_until(lambda: {t["worker_id"] for t in state_of(b, "shared")["tasks"]} == {a.worker_id, b.worker_id}, 60,
                "tasks on both workers")
-    wait_until(lambda: "assigned orders" in a.logs() and "assigned orders" in b.logs(), 60,
-               "the group to spread the partitions")
+    wait_until(lambda: reads_partitions(a, "shared") and reads_partitions(b, "shared"), 60,
+               "the group to spread the partitions (starpipe_task_partitions on both workers)")
     produce(kafka, range(0, 2000))
     wait_until(lambda: len(ids_in(sr)) == 2000, 60, "2000 rows")
     check(flushed_rows(a) > 0 and flushed_rows(b) > 0, f"both load: A {flushed_rows(a)}, B {flushed_rows(b)}")
@@ -212,7 +217,7 @@ def test_two_workers_share_the_partitions_and_take_over():
     before = flushed_rows(b)
     a.start()
     wait_until(lambda: len(state_of(b, "shared")["tasks"]) == 2, 60, "A back in the status")
-    wait_until(lambda: a.logs().count("assigned orders") >= 2, 60, "A to get partitions again")
+    wait_until(lambda: reads_partitions(a, "shared"), 60, "A to get partitions again")
     produce(kafka, range(4000, 6000))
     wait_until(lambda: ids_in(sr) == list(range(6000)), 60, "every row after A came back")
     check(flushed_rows(a) > 0, "A loads again after its restart")
@@ -231,7 +236,7 @@ def test_exactly_once_survives_a_worker_that_never_returns():
     code, body, _ = a.request("/connectors", "POST", {"name": "eo", "config": config(
         sr, **{"sink.semantic": "exactly-once"})})
     check(code == 201, body)
-    wait_until(lambda: "assigned orders" in a.logs() and "assigned orders" in b.logs(), 60,
+    wait_until(lambda: reads_partitions(a, "eo") and reads_partitions(b, "eo"), 60,
                "the group to spread the partitions")
     produce(kafka, range(0, 2000))
     wait_until(lambda: len(ids_in(sr)) == 2000, 60, "2000 rows")
@@ -254,7 +259,6 @@ def test_exactly_once_survives_a_worker_that_never_returns():
     check(all(states[lb] == "ABORTED" for lb in lingering), f"A's lingering transactions: {[states[lb] for lb in lingering]}")
     check(not [lb for lb, st in states.items() if mine in lb and st in ("PREPARE", "PREPARED")],
           "none of A's transactions is left open")
-    check(any(f"lingering transaction {lb} (PREPARED) rolled back" in b.logs() for lb in lingering), "B says so")
     check(b.stop() == 0, "clean stop")
 
 

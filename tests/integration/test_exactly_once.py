@@ -129,12 +129,13 @@ def test_recovery_commits_named_and_rolls_back_lingering():
     time.sleep(2)
     ids = sorted(int(r[0]) for r in sr.rows("d", "events"))
     check(ids == list(range(10)), f"each id once: {ids}")
-    logs = sp.logs()
-    check(f"lingering transaction {lingering} (PREPARED) rolled back" in logs, "the rollback is logged")
     check(sp.stop() == 0, "clean stop")
-    # New transactions go under a fresh slot, never under the one that was searched.
-    check(f"rec-events-{slot}-3" not in sp.logs(), "the old slot is not used again")
-    check(re.search(r"label=rec-events-w[0-9a-f]{8}t0r[0-9a-f]{6}-1 ", sp.logs()), "a fresh slot's first label")
+    # New transactions go under a fresh slot, never under the one that was searched: the
+    # emulator's label history.
+    labels = sr.labels("d")
+    check(f"rec-events-{slot}-3" not in labels, "the old slot is not used again")
+    fresh = [lb for lb in labels if re.fullmatch(r"rec-events-w[0-9a-f]{8}t0r[0-9a-f]{6}-1", lb)]
+    check(fresh and all(labels[lb] == "VISIBLE" for lb in fresh), f"a fresh slot's first label committed: {labels}")
 
 
 def test_lingering_transactions_of_a_worker_that_never_returns_are_rolled_back():
@@ -168,9 +169,6 @@ def test_lingering_transactions_of_a_worker_that_never_returns_are_rolled_back()
     time.sleep(2)
     ids = sorted(int(r[0]) for r in sr.rows("d", "events"))
     check(ids == sorted(p * 100 + i for p in range(2) for i in range(10)), f"each id once: {ids}")
-    logs = sp.logs()
-    check(f"lingering transaction {prepared} (PREPARED) rolled back" in logs, "the prepared one's rollback logged")
-    check(f"lingering transaction {begun} (PREPARE) rolled back" in logs, "the begun one's rollback logged")
     check(sp.stop() == 0, "clean stop")
     # The survivor's record now names its own slot on both partitions.
     c = KafkaConsumer(bootstrap_servers=kafka.bootstrap, group_id="connect-ev", enable_auto_commit=False,

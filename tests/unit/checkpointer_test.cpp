@@ -114,8 +114,8 @@ TEST_CASE("connector status: a wait for StarRocks shows until a load succeeds; a
   // Nothing waits: no stall, however long nothing loads.
   f.status.watch_for_stall(true, 0, 1000, f.t0 + std::chrono::seconds(60));
   CHECK(f.view().metrics.stalled == 0);
-  f.status.lag(0, 5, 0);
-  f.status.lag(1, 7, 0);
+  f.status.lag(0, 5, 2, 0);
+  f.status.lag(1, 7, 2, 0);
   CHECK(f.view().metrics.consumer_lag == 12);
   // Paused: not expected to load, so not stalled.
   f.status.watch_for_stall(false, 0, 1000, f.t0 + std::chrono::seconds(120));

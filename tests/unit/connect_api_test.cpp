@@ -137,3 +137,27 @@ TEST_CASE("REST: without an admin (standalone) writes are 405") {
   CHECK(f.call("DELETE", "/connectors/existing").status == 405);
   CHECK(f.call("GET", "/connectors/existing/status").status == 200);
 }
+
+TEST_CASE("/metrics: each connector's series, per task where they are per task") {
+  pipelines::connector_registry registry;
+  pipelines::connector_view v;
+  v.name = "c";
+  v.state = "RUNNING";
+  v.tasks = {{0, "RUNNING", "", ""}, {1, "FAILED", "boom", ""}};
+  v.metrics.total_flush_rows = 42;
+  v.metrics.credit_pauses = 3;
+  v.metrics.credit_resumes = 2;
+  v.metrics.task_partitions = {{0, 4}, {1, 0}};
+  v.metrics.task_lag = {{0, 7}};
+  registry.put(v);
+  auto text = rest::prometheus_metrics(registry);
+  for (const char* series : {"starpipe_total_flush_rows{connector=\"c\"} 42\n",
+                             "starpipe_credit_pauses_total{connector=\"c\"} 3\n",
+                             "starpipe_credit_resumes_total{connector=\"c\"} 2\n",
+                             "starpipe_task_partitions{connector=\"c\",task=\"0\"} 4\n",
+                             "starpipe_task_partitions{connector=\"c\",task=\"1\"} 0\n",
+                             "starpipe_task_consumer_lag{connector=\"c\",task=\"0\"} 7\n",
+                             "starpipe_task_running{connector=\"c\",task=\"1\",state=\"FAILED\"} 0\n",
+                             "# TYPE starpipe_credit_pauses_total counter\n"})
+    CHECK_MESSAGE(text.find(series) != std::string::npos, series);
+}
