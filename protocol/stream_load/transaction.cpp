@@ -1,5 +1,7 @@
 #include "protocol/stream_load/transaction.h"
 
+#include "protocol/stream_load/transaction_run.h"
+
 namespace starpipe::stream_load {
 
 const char* to_string(txn_op op) {
@@ -120,50 +122,22 @@ txn_decision decide_txn_from_state(txn_op op, const std::string& state, int atte
 
 namespace {
 
-std::string next_step_text(const txn_decision& d) {
-  switch (d.what) {
-    case txn_step::done: return "done";
-    case txn_step::retry: return "retrying in " + std::to_string(d.delay.count()) + " ms with the same label";
-    case txn_step::restart:
-      return "begun again under the next label in " + std::to_string(d.delay.count()) + " ms, with the same rows";
-    case txn_step::settle: return "settling through the label's state";
-    case txn_step::fail: return "giving up";
-  }
-  return "?";
-}
-
-// One operation until it is done or the decision is restart/fail.
-txn_decision run_op(transaction_api& api, txn_op op, const load_request& req, const retry_settings& s,
-                    const sleeper& sleep, txn_result& out, const txn_observer& observe) {
-  int unreachable = 0; // consecutive calls no FE took: they wait, they do not use up attempts
-  for (int attempt = 1;; ++attempt) {
-    ++out.attempts;
-    auto o = api.call(op, req);
-    auto d = decide_txn(op, o, attempt, s);
-    if (o.unreachable && d.what == txn_step::retry) {
-      d.delay = backoff_delay(++unreachable, s);
-      --attempt;
-    } else {
-      unreachable = 0;
+// Carries out a run's steps with `api` and `sleep`, blocking, until it finishes.
+txn_result drive(transaction_run run, transaction_api& api, const sleeper& sleep) {
+  using kind = txn_step_request::kind;
+  while (!run.finished()) {
+    const auto& step = run.next();
+    switch (step.what) {
+      case kind::call: run.answered(api.call(step.op, step.request)); break;
+      case kind::read_state: run.state_read(api.state_of_label(step.request.database, step.request.label)); break;
+      case kind::wait:
+        sleep(step.delay);
+        run.waited();
+        break;
+      case kind::finished: break;
     }
-    std::string answer = d.reason;
-    bool settled = false;
-    while (d.what == txn_step::settle) {
-      settled = true;
-      auto state = api.state_of_label(req.database, req.label);
-      d = decide_txn_from_state(op, state, attempt, s);
-      if (d.what == txn_step::settle) { // unreadable: ask again
-        sleep(d.delay);
-        ++attempt;
-      }
-    }
-    if (observe && (settled || d.what != txn_step::done))
-      observe(std::string(to_string(op)) + " of label " + req.label + " answered " + answer +
-              (settled ? "; settled through the label's state (" + d.reason + ")" : "") + ": " + next_step_text(d));
-    if (o.response && (d.what == txn_step::done || d.what == txn_step::fail)) out.counters = *o.response;
-    if (d.what != txn_step::retry) return d;
-    sleep(d.delay);
   }
+  return run.result();
 }
 
 } // namespace
@@ -171,50 +145,17 @@ txn_decision run_op(transaction_api& api, txn_op op, const load_request& req, co
 txn_result run_transaction(transaction_api& api, const load_request& batch, const label_maker& make_label,
                            uint64_t first_sequence, bool commit_at_end, const retry_settings& s,
                            const sleeper& sleep, const txn_observer& observe) {
-  txn_result out;
-  out.sequence = first_sequence;
-  for (;;) {
-    load_request req = batch;
-    req.label = make_label(out.sequence);
-    out.label = req.label;
-    txn_decision d;
-    for (txn_op op : {txn_op::begin, txn_op::load, commit_at_end ? txn_op::commit : txn_op::prepare}) {
-      d = run_op(api, op, req, s, sleep, out, observe);
-      if (d.what != txn_step::done) break;
-    }
-    if (d.what == txn_step::done) {
-      out.ok = true;
-      return out;
-    }
-    // Whatever state the label is in, it will not be used again: make sure it is not left open.
-    api.call(txn_op::rollback, req);
-    if (d.what == txn_step::fail) {
-      out.failure = d.reason;
-      return out;
-    }
-    ++out.restarts;
-    if (exhausted(out.restarts, s)) {
-      out.failure = d.reason + " (transaction begun again " + std::to_string(out.restarts - 1) + " times)";
-      return out;
-    }
-    sleep(d.delay);
-    ++out.sequence;
-  }
+  return drive(transaction_run(batch, make_label, first_sequence, commit_at_end, s, observe), api, sleep);
 }
 
 txn_result finish_transaction(transaction_api& api, const std::string& database, const std::string& table,
                               const std::string& label, bool commit, const retry_settings& s, const sleeper& sleep,
                               const txn_observer& observe) {
-  txn_result out;
-  out.label = label;
   load_request req;
   req.database = database;
   req.table = table;
   req.label = label;
-  auto d = run_op(api, commit ? txn_op::commit : txn_op::rollback, req, s, sleep, out, observe);
-  out.ok = d.what == txn_step::done;
-  if (!out.ok) out.failure = d.reason;
-  return out;
+  return drive(transaction_run::finish(req, commit, s, observe), api, sleep);
 }
 
 } // namespace starpipe::stream_load

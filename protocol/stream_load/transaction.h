@@ -1,7 +1,8 @@
 #pragma once
 // Transaction Stream Load (docs/reference/starrocks-protocol.md 3): begin, load, prepare, commit,
-// rollback. A pure decision per answer (decide_txn), and two small loops over an abstract
-// API that run one batch's transaction and settle a prepared one. Ambiguous answers (no
+// rollback. A pure decision per answer (decide_txn); the steps of a run are a machine
+// (transaction_run.h), and run_transaction / finish_transaction carry its steps out blocking,
+// over an abstract API, for callers on a thread of their own. Ambiguous answers (no
 // response after the request went out, HTTP errors, FE FAILED) are settled through the
 // label's state before anything is repeated; a transaction StarRocks lost (aborted, timed
 // out) is begun again under the next label with the same rows.

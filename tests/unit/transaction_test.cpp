@@ -4,6 +4,7 @@
 #include <map>
 
 #include "protocol/stream_load/transaction.h"
+#include "protocol/stream_load/transaction_run.h"
 #include "tests/unit/load_outcomes.h"
 
 using namespace starpipe::stream_load;
@@ -249,4 +250,76 @@ TEST_CASE("run_transaction: a refusal keeps the refusing answer, whose ErrorURL 
   auto r = run_transaction(api, batch(), labels, 1, true, settings(), no_sleep);
   CHECK_FALSE(r.ok);
   CHECK(r.counters.error_url == "http://be/api/_load_error_log?file=x");
+}
+
+// The same runs step by step, as an actor carries them out: every wait is a step of its own
+// (an actor turns it into a delayed message), and no step does I/O.
+namespace {
+using kind = txn_step_request::kind;
+attempt_outcome unreachable() {
+  attempt_outcome o;
+  o.transport_error = "connection refused";
+  o.unreachable = true;
+  return o;
+}
+} // namespace
+
+TEST_CASE("transaction run: an unreachable StarRocks is a wait that says so and uses up no attempt") {
+  transaction_run run(batch(), labels, 1, false, settings(1));
+  REQUIRE(run.next().what == kind::call);
+  CHECK(run.next().op == txn_op::begin);
+  for (int i = 0; i < 5; ++i) { // far more than sink.maxretries=1
+    run.answered(unreachable());
+    REQUIRE(run.next().what == kind::wait);
+    CHECK(run.next().waiting_for_starrocks);
+    CHECK(run.next().delay.count() > 0);
+    run.waited();
+    REQUIRE(run.next().what == kind::call);
+    CHECK(run.next().op == txn_op::begin);
+  }
+  run.answered(answer("OK"));
+  CHECK(run.next().op == txn_op::load);
+  CHECK(run.next().request.label == "p-t-s-1");
+  run.answered(answer("OK"));
+  CHECK(run.next().op == txn_op::prepare);
+  run.answered(answer("OK"));
+  REQUIRE(run.finished());
+  CHECK(run.result().ok);
+  CHECK(run.result().label == "p-t-s-1");
+}
+
+TEST_CASE("transaction run: a lost prepare answer is a label read, and PREPARED ends the run without a repeat") {
+  transaction_run run(batch(), labels, 1, false, settings());
+  run.answered(answer("OK"));
+  run.answered(answer("OK"));
+  REQUIRE(run.next().op == txn_op::prepare);
+  run.answered(lost_after_send());
+  REQUIRE(run.next().what == kind::read_state);
+  CHECK(run.next().request.label == "p-t-s-1");
+  run.state_read(""); // unreadable: a wait, then read again
+  REQUIRE(run.next().what == kind::wait);
+  CHECK_FALSE(run.next().waiting_for_starrocks);
+  run.waited();
+  REQUIRE(run.next().what == kind::read_state);
+  run.state_read("PREPARED");
+  REQUIRE(run.finished());
+  CHECK(run.result().ok);
+}
+
+TEST_CASE("transaction run: a restart rolls the label back, waits, then begins the same rows under the next label") {
+  transaction_run run(batch(), labels, 7, false, settings());
+  run.answered(answer("OK"));
+  REQUIRE(run.next().op == txn_op::load);
+  run.answered(answer("Fail", "Failed to load data into tablet 7, because of too many versions"));
+  REQUIRE(run.next().what == kind::call);
+  CHECK(run.next().op == txn_op::rollback);
+  CHECK(run.next().request.label == "p-t-s-7");
+  run.answered(refused()); // the rollback's answer changes nothing
+  REQUIRE(run.next().what == kind::wait);
+  run.waited();
+  REQUIRE(run.next().what == kind::call);
+  CHECK(run.next().op == txn_op::begin);
+  CHECK(run.next().request.label == "p-t-s-8");
+  CHECK(*run.next().request.body == "{\"id\":1}");
+  CHECK(run.result().restarts == 1);
 }
