@@ -67,17 +67,6 @@ struct load_stats {
   int64_t millis = 0;
 };
 
-// One batch as a transaction Stream Load: begun, loaded, then prepared (exactly-once) or
-// committed (at-least-once over V2). Labels: make_label(prefix, table, slot, sequence).
-struct transaction_job {
-  stream_load::load_request batch;
-  std::string prefix, slot;
-  uint64_t first_sequence = 1;
-  bool commit_at_end = false;
-  stream_load::retry_settings retry;
-};
-
-
 // Atoms: at most 10 characters each.
 using poll_atom = caf::atom_constant<caf::atom("poll")>;
 using batch_atom = caf::atom_constant<caf::atom("batch")>;
@@ -146,7 +135,6 @@ CAF_ALLOW_UNSAFE_MESSAGE_TYPE(std::vector<starpipe::stream_id>)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(starpipe::stream_load::load_request)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(starpipe::stream_load::attempt_outcome)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(starpipe::load_stats)
-CAF_ALLOW_UNSAFE_MESSAGE_TYPE(starpipe::transaction_job)
-CAF_ALLOW_UNSAFE_MESSAGE_TYPE(starpipe::stream_load::txn_result)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(starpipe::stream_load::txn_op)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(starpipe::prepared_checkpoint)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(starpipe::stream_load::prepared_label)

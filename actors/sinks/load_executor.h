@@ -12,7 +12,7 @@ namespace starpipe::sinks {
 //   (state_atom, database, label)        -> std::string state ("" + error text on failure)
 //   (errlog_atom, url)                   -> std::string first bytes of the error log (to show)
 //   (errlog_atom, url, uint64_t limit)   -> std::string up to `limit` bytes of it (to read)
-//   (load_atom, transaction_job)         -> txn_result (begin, load, prepare or commit)
+//   (load_atom, txn_op, load_request)    -> attempt_outcome (one transaction operation)
 //   (probe_atom, database)               -> interface_probe (sink.version=AUTO)
 caf::behavior load_executor(caf::event_based_actor* self, stream_load::client_settings settings);
 

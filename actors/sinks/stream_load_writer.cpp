@@ -171,15 +171,56 @@ std::optional<stream_load::load_response> refusal_of(const stream_load::txn_resu
   return r.counters;
 }
 
-transaction_job make_job(writer_state& st, bool commit_at_end) {
-  transaction_job job;
-  job.batch = st.request;
-  job.prefix = st.settings.label_prefix;
-  job.slot = st.settings.exactly_once ? st.settings.slot : st.token;
-  job.first_sequence = st.next_sequence;
-  job.commit_at_end = commit_at_end;
-  job.retry = st.settings.retry;
-  return job;
+// Carries out the transaction's next step: a call or a label read goes to the executor, a
+// wait is a delayed retry in the backing_off state (telling the supervisor when StarRocks is
+// unreachable), as for a V1 load.
+void txn_step(self_ptr self) {
+  auto& st = self->state;
+  using kind = stream_load::txn_step_request::kind;
+  const auto& step = st.txn->next();
+  switch (step.what) {
+    case kind::call:
+      self->become(st.flushing);
+      self->request(st.executor, caf::infinite, load_atom::value, step.op, step.request)
+          .then([self](const stream_load::attempt_outcome& o) {
+            self->state.txn->answered(o);
+            txn_step(self);
+          });
+      return;
+    case kind::read_state:
+      self->request(st.executor, caf::infinite, state_atom::value, step.request.database, step.request.label)
+          .then([self](const std::string& state) {
+            self->state.txn->state_read(state.rfind("ERROR", 0) == 0 ? "" : state);
+            txn_step(self);
+          });
+      return;
+    case kind::wait:
+      if (step.waiting_for_starrocks) self->send(st.supervisor, retrying_atom::value, st.settings.table, step.why);
+      self->become(st.backing_off);
+      self->delayed_send(self, step.delay, retry_atom::value);
+      return;
+    case kind::finished: {
+      auto result = st.txn->result();
+      auto done = std::move(st.txn_done);
+      st.txn.reset();
+      st.txn_done = nullptr;
+      done(result);
+      return;
+    }
+  }
+}
+
+// Begins the transaction of `request` (commit_at_end: at-least-once over V2); `done` gets its result.
+void start_transaction(self_ptr self, bool commit_at_end, std::function<void(const stream_load::txn_result&)> done) {
+  auto& st = self->state;
+  auto prefix = st.settings.label_prefix, table = st.settings.table;
+  auto unique = st.settings.exactly_once ? st.settings.slot : st.token;
+  auto labels = [prefix, table, unique](uint64_t n) { return stream_load::make_label(prefix, table, unique, n); };
+  std::string where = "table " + st.request.database + "." + st.request.table + ": ";
+  st.txn.emplace(st.request, labels, st.next_sequence, commit_at_end, st.settings.retry,
+                 [where](const std::string& what) { LOG_WARN("writer", where << what); });
+  st.txn_done = std::move(done);
+  txn_step(self);
 }
 
 // Runs `next` once the load in flight knows its interface. AUTO asks the FE; when it cannot
@@ -227,20 +268,19 @@ void send_attempt(self_ptr self) {
   self->become(st.flushing);
   if (st.load_uses_transactions) { // retries happen inside, label by label
     // Exactly-once loads only come here as probes of a refused prepare: they are prepared too.
-    self->request(st.executor, caf::infinite, load_atom::value, make_job(st, !st.settings.exactly_once))
-        .then([self](const stream_load::txn_result& r) {
-          auto& st = self->state;
-          st.next_sequence = r.sequence + 1;
-          st.request.label = r.label;
-          st.attempt = r.attempts;
-          if (r.ok) {
-            if (st.settings.exactly_once && st.rejecting)
-              st.rejecting->prepared.push_back({st.settings.table, r.label, st.settings.slot, r.sequence});
-            complete_load(self, r.counters, st.settings.exactly_once ? "prepared" : "committed");
-          } else if (!on_rows_refused(self, r.failure, refusal_of(r))) {
-            fail_writer(self, r.failure, refusal_of(r));
-          }
-        });
+    start_transaction(self, !st.settings.exactly_once, [self](const stream_load::txn_result& r) {
+      auto& st = self->state;
+      st.next_sequence = r.sequence + 1;
+      st.request.label = r.label;
+      st.attempt = r.attempts;
+      if (r.ok) {
+        if (st.settings.exactly_once && st.rejecting)
+          st.rejecting->prepared.push_back({st.settings.table, r.label, st.settings.slot, r.sequence});
+        complete_load(self, r.counters, st.settings.exactly_once ? "prepared" : "committed");
+      } else if (!on_rows_refused(self, r.failure, refusal_of(r))) {
+        fail_writer(self, r.failure, refusal_of(r));
+      }
+    });
     return;
   }
   self->request(st.executor, caf::infinite, load_atom::value, st.request)
@@ -322,21 +362,21 @@ caf::result<prepared_checkpoint> prepare(self_ptr self) {
 void send_prepare(self_ptr self) {
   auto& st = self->state;
   if (!st.failure.empty()) return; // the probe found no transaction interface; answered
-  self->request(st.executor, caf::infinite, load_atom::value, make_job(st, false))
-      .then([self](const stream_load::txn_result& r) {
-        auto& st = self->state;
-        st.next_sequence = r.sequence + 1;
-        st.request.label = r.label;
-        if (!r.ok) {
-          if (!on_rows_refused(self, r.failure, refusal_of(r))) fail_writer(self, r.failure, refusal_of(r));
-          return;
-        }
-        st.attempt = r.attempts;
-        prepared_checkpoint out;
-        out.labels.push_back({st.settings.table, r.label, st.settings.slot, r.sequence});
-        complete_load(self, r.counters, "prepared");
-        deliver_prepared(st, std::move(out));
-      });
+  self->become(st.flushing);
+  start_transaction(self, false, [self](const stream_load::txn_result& r) {
+    auto& st = self->state;
+    st.next_sequence = r.sequence + 1;
+    st.request.label = r.label;
+    if (!r.ok) {
+      if (!on_rows_refused(self, r.failure, refusal_of(r))) fail_writer(self, r.failure, refusal_of(r));
+      return;
+    }
+    st.attempt = r.attempts;
+    prepared_checkpoint out;
+    out.labels.push_back({st.settings.table, r.label, st.settings.slot, r.sequence});
+    complete_load(self, r.counters, "prepared");
+    deliver_prepared(st, std::move(out));
+  });
 }
 
 } // namespace writer_steps
@@ -413,7 +453,11 @@ caf::behavior stream_load_writer(caf::stateful_actor<writer_state>* self, writer
   st.idle = caf::behavior{on_fragment, on_caught_up, on_flush, on_tick, on_prepare, on_slot};
   st.flushing = caf::behavior{on_fragment, on_caught_up, on_flush, on_tick, on_state_poll, on_prepare, on_slot};
   st.backing_off = caf::behavior{on_fragment, on_caught_up, on_flush, on_tick, on_state_poll, on_prepare, on_slot,
-                                 [self](retry_atom) { send_attempt(self); }};
+                                 [self](retry_atom) {
+                                   if (!self->state.txn) return send_attempt(self); // V1: the same label again
+                                   self->state.txn->waited();
+                                   txn_step(self);
+                                 }};
   st.failed = caf::behavior{
       [](batch_atom, const row_fragment&) {}, // never acked: offsets cannot pass the failure
       [](caught_up_atom, const stream_id&) {},

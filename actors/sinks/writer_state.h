@@ -18,6 +18,7 @@
 #include "protocol/stream_load/label.h"
 #include "protocol/stream_load/rejected_rows.h"
 #include "protocol/stream_load/row_encoder.h"
+#include "protocol/stream_load/transaction_run.h"
 
 namespace starpipe::sinks {
 
@@ -81,6 +82,10 @@ struct writer_state {
   std::unique_ptr<rejection> rejecting;
   // Exactly-once: the checkpoint's prepare waiting for its transaction(s).
   std::optional<caf::typed_response_promise<prepared_checkpoint>> prepare_promise;
+  // A transaction Stream Load under way, step by step (its waits are backing_off, as a V1
+  // load's retries are), and what to do with its result.
+  std::optional<stream_load::transaction_run> txn;
+  std::function<void(const stream_load::txn_result&)> txn_done;
 
   caf::behavior idle, flushing, backing_off, failed;
   std::string failure;

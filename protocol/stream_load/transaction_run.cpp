@@ -119,6 +119,7 @@ void transaction_run::conclude(txn_decision d) {
       step_.what = txn_step_request::kind::wait;
       step_.delay = d.delay;
       step_.waiting_for_starrocks = last_ && last_->unreachable && !settled_;
+      step_.why = d.reason;
       return;
     case txn_step::done:
       if (++op_index_ < ops_.size()) return start_op();

@@ -21,6 +21,7 @@ struct txn_step_request {
   load_request request;           // call: its request (label, body); read_state: whose label
   std::chrono::milliseconds delay{0}; // wait: how long
   bool waiting_for_starrocks = false; // wait: because no FE took the connection (not an answer)
+  std::string why;                    // wait: the answer that led to it
 };
 
 class transaction_run {

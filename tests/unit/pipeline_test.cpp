@@ -26,12 +26,14 @@ namespace {
 
 using emit_atom = caf::atom_constant<caf::atom("emit")>;
 using release_atom = caf::atom_constant<caf::atom("release")>;
+// Answers the held prepare of a transaction.
+using release_txn_atom = caf::atom_constant<caf::atom("releasetx")>;
 
 // What the actors under test did, in the order they did it.
 struct journal {
   std::vector<std::string> events;
   std::deque<caf::typed_response_promise<attempt_outcome>> held_loads;
-  std::deque<caf::typed_response_promise<stream_load::txn_result>> held_jobs;
+  std::deque<caf::typed_response_promise<attempt_outcome>> held_jobs; // transactions' prepare calls
   std::vector<std::string> bodies;
   std::vector<position_map> commits;
   size_t async_commits = 0; // those of commits sent on a load, not by a checkpoint
@@ -104,18 +106,23 @@ caf::behavior holding_executor(caf::event_based_actor* self, journal* j) {
         j->held_loads.push_back(rp);
         return rp;
       },
-      [=](load_atom, const transaction_job& job) {
-        j->bodies.push_back(*job.batch.body);
-        j->log("prepare rows");
-        auto rp = self->make_response_promise<stream_load::txn_result>();
+      // A transaction: begin and load answer at once; its prepare is held until the test answers.
+      [=](load_atom, stream_load::txn_op op, const stream_load::load_request& req) -> caf::result<attempt_outcome> {
+        if (op == stream_load::txn_op::load) {
+          j->bodies.push_back(*req.body);
+          j->log("prepare rows");
+        }
+        if (op != stream_load::txn_op::prepare) return answer("OK");
+        j->log("prepare " + req.label);
+        auto rp = self->make_response_promise<attempt_outcome>();
         j->held_jobs.push_back(rp);
         return rp;
       },
-      [=](release_atom, const stream_load::txn_result& r) {
+      [=](release_txn_atom, const attempt_outcome& o) {
         if (j->held_jobs.empty()) return;
         auto rp = j->held_jobs.front();
         j->held_jobs.pop_front();
-        rp.deliver(r);
+        rp.deliver(o);
       },
       // A promise is delivered from inside its actor: the test asks the executor to answer.
       [=](release_atom, const attempt_outcome& o) {
@@ -357,12 +364,7 @@ TEST_CASE("pipeline: exactly-once prepare answers the positions of exactly the r
   // Emitted while the transaction is being prepared: not part of this checkpoint.
   f.emit({rec(2, 102, R"({"id":3})")});
   CHECK_FALSE(answer_);
-  stream_load::txn_result ok;
-  ok.ok = true;
-  ok.sequence = 1;
-  ok.label = "starpipe-c-orders-slotA-1";
-  ok.attempts = 1;
-  caf::anon_send(f.executor, release_atom::value, ok);
+  caf::anon_send(f.executor, release_txn_atom::value, answer("OK"));
   f.sched->run();
   REQUIRE(answer_);
   CHECK(answer_->ok);

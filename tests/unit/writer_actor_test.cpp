@@ -29,8 +29,20 @@ struct recorded {
   // sink.version=AUTO: what the probe answers, in order; the transaction jobs the executor got.
   std::deque<stream_load::interface_support> probes;
   int probes_asked = 0;
-  std::vector<transaction_job> jobs;
+  // Each transaction the executor saw, from its calls: begun under `label`, its body, and
+  // whether it ended with commit (at-least-once) or prepare (exactly-once).
+  struct transaction {
+    std::string label, body;
+    bool committed = false, prepared = false;
+  };
+  std::vector<transaction> jobs;
+  std::deque<attempt_outcome> txn_script; // answers to transaction calls before the plain OKs
+  std::vector<std::string> retrying;      // what the supervisor was told while StarRocks was away
 };
+
+bool ends_with(const std::string& s, const std::string& tail) {
+  return s.size() >= tail.size() && s.compare(s.size() - tail.size(), tail.size(), tail) == 0;
+}
 
 attempt_outcome status(const std::string& s, const std::string& message = "OK") {
   attempt_outcome o;
@@ -71,14 +83,20 @@ struct fixture : testing::deterministic_system {
         p.evidence = "scripted";
         return p;
       },
-      [this](load_atom, const transaction_job& job) {
-        rec.jobs.push_back(job);
-        stream_load::txn_result r;
-        r.ok = true;
-        r.sequence = job.first_sequence;
-        r.label = "txn-" + std::to_string(r.sequence);
-        r.attempts = 1;
-        return r;
+      // Every transaction operation succeeds at once.
+      [this](load_atom, stream_load::txn_op op, const stream_load::load_request& req) {
+        if (!rec.txn_script.empty()) {
+          auto o = rec.txn_script.front();
+          rec.txn_script.pop_front();
+          return o;
+        }
+        if (op == stream_load::txn_op::begin) rec.jobs.push_back({req.label, "", false, false});
+        REQUIRE_FALSE(rec.jobs.empty());
+        REQUIRE(rec.jobs.back().label == req.label);
+        if (op == stream_load::txn_op::load) rec.jobs.back().body = *req.body;
+        if (op == stream_load::txn_op::commit) rec.jobs.back().committed = true;
+        if (op == stream_load::txn_op::prepare) rec.jobs.back().prepared = true;
+        return status("OK");
       }};
     });
     auto supervisor = sys->spawn([this](caf::event_based_actor*) -> caf::behavior {
@@ -90,6 +108,7 @@ struct fixture : testing::deterministic_system {
           [this](failed_atom, const std::string&, const std::string& reason, const std::vector<piece_id>&) {
             rec.failures.push_back(reason);
           },
+          [this](retrying_atom, const std::string&, const std::string& reason) { rec.retrying.push_back(reason); },
       };
     });
     auto connector = std::make_shared<conf::connector_config>();
@@ -311,9 +330,9 @@ TEST_CASE("writer: sink.version=AUTO asks the FE once, then loads every batch as
   CHECK(f.rec.probes_asked == 1);
   CHECK(f.rec.labels.empty()); // no V1 attempt
   REQUIRE(f.rec.jobs.size() == 2);
-  CHECK(f.rec.jobs[0].commit_at_end);
-  CHECK(*f.rec.jobs[1].batch.body == "[{\"id\":2}]");
-  CHECK(f.rec.jobs[1].first_sequence == 2);
+  CHECK(f.rec.jobs[0].committed);
+  CHECK(f.rec.jobs[1].body == "[{\"id\":2}]");
+  CHECK(ends_with(f.rec.jobs[1].label, "-2")); // the second label of the writer's sequence
   CHECK(f.rec.loaded.size() == 2);
 }
 
@@ -374,11 +393,10 @@ TEST_CASE("writer: exactly-once labels restart at 1 under the slot a rebalance g
   f.send_rows(0, 2, "{\"id\":3}", 1);
   auto third = prepare();
   REQUIRE(f.rec.jobs.size() == 3);
-  CHECK(f.rec.jobs[0].slot == "wslot");
-  CHECK(f.rec.jobs[0].first_sequence == 1);
-  CHECK(f.rec.jobs[1].first_sequence == 2);
-  CHECK(f.rec.jobs[2].slot == "wnext");
-  CHECK(f.rec.jobs[2].first_sequence == 1);
+  CHECK(ends_with(f.rec.jobs[0].label, "-wslot-1"));
+  CHECK(ends_with(f.rec.jobs[1].label, "-wslot-2"));
+  CHECK(ends_with(f.rec.jobs[2].label, "-wnext-1"));
+  CHECK(f.rec.jobs[2].prepared);
   REQUIRE(third.labels.size() == 1);
   CHECK(third.labels[0].slot == "wnext");
   CHECK(third.labels[0].sequence == 1);
@@ -416,4 +434,27 @@ TEST_CASE("writer: rows arriving during a load fill bodies of at most the load s
   CHECK(f.rec.loaded[1][0].seq == 1); // pieces acknowledged with their own body
   CHECK(f.rec.loaded[3][0].seq == 5);
   CHECK(f.rec.flush_answer == true);
+}
+
+// One retry model for both interfaces: a transaction's waits are the writer's own delayed
+// retries (nothing sleeps), and an unreachable StarRocks is reported as a V1 load's is.
+TEST_CASE("writer: a transaction waits for an unreachable StarRocks with delayed retries, says so, and spends no "
+          "attempt") {
+  fixture f(1 << 20, conf::load_interface::v2);
+  attempt_outcome refused;
+  refused.transport_error = "connection refused";
+  refused.unreachable = true;
+  f.rec.txn_script = {refused, refused, refused, refused, refused}; // more than sink.maxretries=3
+  f.send_rows(0, 0, "{\"id\":1}", 1);
+  f.request_flush();
+  for (int wait = 1; wait <= 5; ++wait) {
+    CHECK(f.rec.loaded.empty());
+    CHECK(f.rec.retrying.size() == static_cast<size_t>(wait));
+    f.let_time_pass(); // the retry is a delayed message: nothing happens until it fires
+  }
+  REQUIRE(f.rec.jobs.size() == 1);
+  CHECK(f.rec.jobs[0].committed);
+  CHECK(f.rec.loaded.size() == 1);
+  CHECK(f.rec.failures.empty());
+  CHECK(f.rec.retrying[0].find("StarRocks unreachable: connection refused") != std::string::npos);
 }
