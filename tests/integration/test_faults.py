@@ -211,7 +211,12 @@ def test_starrocks_down_then_up():
     sp = Starpipe(kafka, sr, [{"name": "c", "topics": "t", "starrocks.database.name": "d", "sink.maxretries": "-1"}])
     sr.stop()
     sp.start()
-    wait_until(lambda: "None of the hosts in starrocks.http.url could be connected" in sp.logs(), 30, "refused loads")
+    # Waiting for StarRocks shows over REST and in /metrics, the task still RUNNING.
+    sp.wait_for_task_state("RUNNING", 30, "the task", connector="c")
+    wait_until(lambda: (t := sp.task_state("c")) and "None of the hosts in starrocks.http.url could be connected"
+               in t.get("trace", "") and t["trace"].startswith("Retrying: "), 30, "the retrying trace")
+    wait_until(lambda: sp.metric("starpipe_waiting_for_starrocks", connector="c") == 1, 30,
+               "starpipe_waiting_for_starrocks = 1")
     sr2 = StarRocks.__new__(StarRocks)
     # restart the emulator on the same ports; the pipeline keeps retrying with the same label
     import subprocess, os
@@ -223,6 +228,8 @@ def test_starrocks_down_then_up():
                                  "--sql", sql_file], stdout=sr2.log, stderr=subprocess.STDOUT)
     _procs.append(sr2.proc)
     wait_until(lambda: len(ids(sr2)) == 20, 60, "rows once StarRocks is back")
+    wait_until(lambda: sp.metric("starpipe_waiting_for_starrocks", connector="c") == 0, 30, "the gauge back to 0")
+    check(not sp.task_state("c").get("trace"), "the trace cleared")
     check(sp.stop() == 0, "exit 0")
 
 
