@@ -28,6 +28,8 @@ using emit_atom = caf::atom_constant<caf::atom("emit")>;
 using release_atom = caf::atom_constant<caf::atom("release")>;
 // Answers the held prepare of a transaction.
 using release_txn_atom = caf::atom_constant<caf::atom("releasetx")>;
+// Tells the scripted source to give its stream up (as a Kafka revoke does).
+using give_up_atom = caf::atom_constant<caf::atom("giveup")>;
 
 // What the actors under test did, in the order they did it.
 struct journal {
@@ -56,9 +58,18 @@ attempt_outcome answer(const std::string& status, const std::string& message = "
 
 // A source as the contract describes it, with one stream ("slot-0": no Kafka in sight). The
 // test tells it what to emit; positions are tokens the pipeline must hand back untouched.
-caf::behavior scripted_source(caf::event_based_actor* self, journal* j, caf::actor stage) {
+caf::behavior scripted_source(caf::event_based_actor* self, journal* j, caf::actor stage, caf::actor supervisor) {
   auto seq = std::make_shared<uint64_t>(0);
   return {
+      // The contract's hand-off: everything handed on is loaded first; the answer is the
+      // position to commit before the stream goes.
+      [=](give_up_atom) {
+        self->request(stage, caf::infinite, barrier_atom::value).then([=](bool) {
+          j->log("handing off");
+          self->request(supervisor, caf::infinite, handoff_atom::value, std::vector<stream_id>{{"slot", 0}})
+              .then([=](const position_map& m) { j->log("handed off " + text_of(m)); });
+        });
+      },
       [=](emit_atom, std::vector<pipeline::owned_record> records, int64_t bytes) {
         auto last = records.back().position;
         auto set = std::make_shared<pipeline::owned_record_set>(std::move(records));
@@ -172,7 +183,7 @@ struct fixture : testing::deterministic_system {
     s.make_executor = [this](caf::actor_system& sys) { return executor = sys.spawn(holding_executor, &j); };
     s.make_source = [this, connector](caf::actor_system& sys, int index, caf::actor sup, caf::actor dead_letters) {
       auto stage = pipeline::spawn_record_stage(sys, {connector, index, dead_letters}, sup);
-      source = sys.spawn(scripted_source, &j, stage);
+      source = sys.spawn(scripted_source, &j, stage, sup);
       return source;
     };
     supervisor = checkpoint::spawn_supervisor(*sys, s);
@@ -339,6 +350,27 @@ TEST_CASE("pipeline: stopping, a load commits nothing by itself; the final commi
   REQUIRE(second);
   CHECK(*first);
   CHECK(*second);
+}
+
+// A stream given up (a revoke): the hand-off answers only once the stream's rows are loaded,
+// with exactly their position, and from then on the stream is no longer the pipeline's.
+TEST_CASE("pipeline: a hand-off waits for the stream's rows to load, answers their position, and forgets the "
+          "stream") {
+  fixture f;
+  f.emit({rec(0, 61, R"({"id":1})"), rec(1, 62, R"({"id":2})")});
+  caf::anon_send(f.source, give_up_atom::value);
+  f.sched->run();
+  CHECK(f.j.saw("handing off"));
+  REQUIRE(f.j.held_loads.size() == 1); // the hand-off flushed the writer
+  CHECK_FALSE(f.j.saw("handed off slot-0@62"));
+  f.release_load("Success");
+  REQUIRE(f.j.saw("handed off slot-0@62"));
+  CHECK(f.j.index_of("StarRocks answered Success") < f.j.index_of("handed off slot-0@62"));
+  // The position went back through the answer, for the source to commit itself; a
+  // checkpoint after the hand-off commits nothing of the stream.
+  f.j.commits.clear();
+  f.checkpoint();
+  for (const auto& c : f.j.commits) CHECK(c.count({"slot", 0}) == 0);
 }
 
 // Exactly-once, phase one as a source's checkpoint driver asks it: the prepared transactions
