@@ -1,9 +1,12 @@
 #pragma once
-// One supervisor per connector. It owns the connector's sources and writers and makes the
-// at-least-once rule hold: a stream's position is committed only when every record before it
-// was loaded (Success or Publish Timeout). Checkpoints run every offset.flush.interval.ms, on
-// revoke and at shutdown: writers flush first, positions are committed after. It speaks to
-// its sources only through the source contract (protocol/pipeline/source_contract.h).
+// One supervisor per connector: the root that starts its sources, writers and dead-letter
+// queue, fails the task and stops it (states running, paused, stopping; see supervisor.cpp).
+// What may be committed when is its checkpointer's decision (protocol/checkpoint/
+// checkpointer.h): a stream's position is committed only when every record before it was
+// loaded (Success or Publish Timeout). Checkpoints run every offset.flush.interval.ms, on
+// revoke and at shutdown: writers flush first, positions are committed after. What REST and
+// /metrics show is its connector_status. It speaks to its sources only through the source
+// contract (protocol/pipeline/source_contract.h).
 #include <caf/all.hpp>
 
 #include <functional>
