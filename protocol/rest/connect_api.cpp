@@ -5,6 +5,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <deque>
 #include <set>
 #include <sstream>
 
@@ -108,6 +109,59 @@ json plugins(bool connectors_only) {
   return out;
 }
 
+// The keys of each transform alias and predicate the config names, described from their
+// class's option table, grouped as Kafka Connect groups them ("Transforms: <alias>").
+struct plugin_keys {
+  plugin_keys() = default;
+  plugin_keys(const plugin_keys&) = delete; // by_key points into synthesized
+  plugin_keys(plugin_keys&&) = default;     // a deque's move keeps its elements in place
+  std::deque<conf::key_def> synthesized; // type, predicate, negate: stable addresses
+  std::map<std::string, std::pair<const conf::key_def*, std::string>> by_key; // key -> (def, group)
+  std::vector<std::string> order, groups;
+
+  void add(const std::string& key, const conf::key_def* d, const std::string& group) {
+    if (by_key.emplace(key, std::make_pair(d, group)).second) order.push_back(key);
+  }
+  const conf::key_def& own(conf::key_def d) {
+    synthesized.push_back(std::move(d));
+    return synthesized.back();
+  }
+  template <class Plugin>
+  void add_plugin(const std::string& prefix, const std::string& group, const Plugin* plugin) {
+    if (!plugin || !plugin->options) return;
+    for (const auto& o : plugin->options->keys()) add(prefix + o.name, &o, group);
+  }
+};
+
+plugin_keys transform_keys_of(const conf::properties& p) {
+  plugin_keys out;
+  for (const auto& alias : conf::split_list(p.get("transforms").value_or(""))) {
+    const std::string prefix = "transforms." + alias + ".", group = "Transforms: " + alias;
+    out.groups.push_back(group);
+    auto& type = out.own(conf::required_key(prefix + "type", "Class for the '" + alias + "' transformation.",
+                                           conf::key_type::class_));
+    out.add(type.name, &type, group);
+    out.add(prefix + "predicate",
+            &out.own(conf::string_key(prefix + "predicate", "",
+                                      "The alias of a predicate used to determine whether to apply this transformation.")),
+            group);
+    out.add(prefix + "negate",
+            &out.own(conf::bool_key(prefix + "negate", false,
+                                    "Whether the configured predicate should be negated.")),
+            group);
+    out.add_plugin(prefix, group, transforms::find_transform(p.get(prefix + "type").value_or("")));
+  }
+  for (const auto& name : conf::split_list(p.get("predicates").value_or(""))) {
+    const std::string prefix = "predicates." + name + ".", group = "Predicates: " + name;
+    out.groups.push_back(group);
+    auto& type = out.own(conf::required_key(prefix + "type", "Class for the '" + name + "' predicate.",
+                                            conf::key_type::class_));
+    out.add(type.name, &type, group);
+    out.add_plugin(prefix, group, transforms::find_predicate(p.get(prefix + "type").value_or("")));
+  }
+  return out;
+}
+
 // PUT /connector-plugins/{plugin}/config/validate: every key with its errors, in Connect's shape.
 response validate(const std::string& plugin, const std::string& body, const api_context& ctx) {
   if (connect::nested_deeper_than(body)) return error(400, "Request body is " + connect::too_deep_message());
@@ -141,6 +195,8 @@ response validate(const std::string& plugin, const std::string& body, const api_
   };
   for (const auto& d : table.keys())
     if (!d.prefix) list(d.name);
+  const plugin_keys plugin_defs = transform_keys_of(p);
+  for (const auto& k : plugin_defs.order) list(k);
   for (const auto& e : p.entries()) list(e.key);
   for (const auto& [k, v] : errors) list(k);
   std::map<std::string, int> order_in_group;
@@ -148,8 +204,12 @@ response validate(const std::string& plugin, const std::string& body, const api_
   int count = 0;
   for (const auto& k : keys) {
     const conf::key_def* d = table.find(k);
+    std::string group = d && !d->group.empty() ? d->group : "Common";
+    if (auto it = plugin_defs.by_key.find(k); it != plugin_defs.by_key.end()) {
+      d = it->second.first;
+      group = it->second.second;
+    }
     const bool own = d && !d->prefix;
-    const std::string group = d && !d->group.empty() ? d->group : "Common";
     const bool secret = (d && d->type == conf::key_type::password) || conf::is_secret_key(k);
     json definition{{"name", k},
                     {"type", d ? conf::type_name(d->type) : "STRING"},
@@ -178,6 +238,7 @@ response validate(const std::string& plugin, const std::string& body, const api_
   }
   json groups = json::array();
   for (const auto& g : table.groups()) groups.push_back(g);
+  for (const auto& g : plugin_defs.groups) groups.push_back(g);
   return ok(json{{"name", cls}, {"error_count", count}, {"groups", groups}, {"configs", configs}});
 }
 

@@ -7,6 +7,7 @@
 #include "conf/connector_config.h"
 #include "conf/key_tables.h"
 #include "protocol/rest/connect_api.h"
+#include "protocol/transforms/registry.h"
 
 #include <fstream>
 #include <sstream>
@@ -225,4 +226,47 @@ TEST_CASE("docs: configuration.md shows the key tables the code declares") {
   std::string shown = doc.substr(a + begin.size(), b - a - begin.size());
   CHECK_MESSAGE(shown == configuration_reference(),
                 "docs/configuration.md is out of date with the key tables: run scripts/config-reference");
+}
+
+TEST_CASE("key tables: config/validate describes each transform alias's and predicate's keys in their own group") {
+  auto cfg = nlohmann::json::parse(
+      R"({"connector.class":"com.starrocks.connector.kafka.StarRocksSinkConnector","name":"x","topics":"t",
+          "starrocks.http.url":"fe:8030","starrocks.database.name":"d","starrocks.username":"u",
+          "starrocks.password":"pw","transforms":"unwrap","predicates":"isTomb",
+          "transforms.unwrap.type":"io.debezium.transforms.ExtractNewRecordState",
+          "transforms.unwrap.predicate":"isTomb","transforms.unwrap.negate":"true",
+          "transforms.unwrap.bogus":"1",
+          "predicates.isTomb.type":"org.apache.kafka.connect.transforms.predicates.RecordIsTombstone"})");
+  pipelines::connector_registry registry;
+  rest::api_context ctx;
+  ctx.registry = &registry;
+  auto r = rest::handle({"PUT", "/connector-plugins/StarRocksSinkConnector/config/validate", cfg.dump()}, ctx);
+  REQUIRE(r.status == 200);
+  auto v = nlohmann::json::parse(r.body);
+  std::map<std::string, nlohmann::json> defs, values;
+  for (const auto& c : v["configs"]) {
+    defs[c["definition"]["name"]] = c["definition"];
+    values[c["value"]["name"]] = c["value"];
+  }
+  CHECK(defs["transforms.unwrap.type"]["type"] == "CLASS");
+  CHECK(defs["transforms.unwrap.type"]["required"] == true);
+  CHECK(defs["transforms.unwrap.type"]["group"] == "Transforms: unwrap");
+  // Every option of the class, given or not, from its table.
+  for (const auto& o : transforms::find_transform("io.debezium.transforms.ExtractNewRecordState")->options->keys()) {
+    const std::string key = "transforms.unwrap." + o.name;
+    REQUIRE_MESSAGE(defs.count(key) == 1, key);
+    CHECK(defs[key]["group"] == "Transforms: unwrap");
+    CHECK(defs[key]["documentation"] == o.doc);
+  }
+  CHECK(values["transforms.unwrap.replace.null.with.default"]["recommended_values"] == nlohmann::json::array({"true"}));
+  CHECK(defs["transforms.unwrap.negate"]["type"] == "BOOLEAN");
+  CHECK(defs["predicates.isTomb.type"]["group"] == "Predicates: isTomb");
+  // The undeclared option is listed with the chain builder's error on it.
+  REQUIRE(values.count("transforms.unwrap.bogus") == 1);
+  REQUIRE(values["transforms.unwrap.bogus"]["errors"].size() == 1);
+  CHECK(values["transforms.unwrap.bogus"]["errors"][0].get<std::string>().find("unknown option") != std::string::npos);
+  CHECK(v["error_count"] == 1);
+  bool grouped = false;
+  for (const auto& g : v["groups"]) grouped = grouped || g == "Transforms: unwrap";
+  CHECK(grouped);
 }
