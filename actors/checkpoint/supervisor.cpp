@@ -263,7 +263,7 @@ caf::message_handler reports(self_ptr self) {
       // StarRocks is unreachable and a load waits for it: RUNNING, with the reason in the
       // task trace and a gauge, until a load succeeds again.
       [self](retrying_atom, const std::string& table, const std::string& reason) {
-        if (!self->state.status->failed()) self->state.status->retrying(table, reason);
+        self->state.status->retrying(table, reason);
       },
       [self](writer_atom, const std::string& table, int task) { return writer_for(self, table, task); },
       [self](prepare_atom, int task, const std::vector<stream_id>& streams) { return prepare_task(self, task, streams); },

@@ -362,7 +362,6 @@ caf::result<prepared_checkpoint> prepare(self_ptr self) {
 void send_prepare(self_ptr self) {
   auto& st = self->state;
   if (!st.failure.empty()) return; // the probe found no transaction interface; answered
-  self->become(st.flushing);
   start_transaction(self, false, [self](const stream_load::txn_result& r) {
     auto& st = self->state;
     st.next_sequence = r.sequence + 1;

@@ -56,6 +56,7 @@ void connector_status::load_failed() {
 }
 
 void connector_status::retrying(const std::string& table, const std::string& reason) {
+  if (failed_) return; // the failure's trace stays
   health_.on_waiting_for_starrocks();
   const std::string why = "Retrying: loading table " + table + ": " + reason;
   publish([&](pipelines::connector_view& v) {

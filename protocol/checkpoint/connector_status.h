@@ -35,7 +35,8 @@ public:
   // A load succeeded; `buffered` is what is still held. Ends a stall or a wait for StarRocks.
   void loaded(const load& l, int64_t buffered, clock::time_point now);
   void load_failed();
-  // A load of `table` waits for StarRocks: RUNNING with the reason as trace until a load succeeds.
+  // A load of `table` waits for StarRocks: RUNNING with the reason as trace until a load
+  // succeeds. Nothing changes once the connector failed.
   void retrying(const std::string& table, const std::string& reason);
   // Every task FAILED with `reason`. False when the connector had already failed (the first
   // cause is the one shown).

@@ -122,12 +122,25 @@ struct plugin_keys {
   void add(const std::string& key, const conf::key_def* d, const std::string& group) {
     if (by_key.emplace(key, std::make_pair(d, group)).second) order.push_back(key);
   }
-  const conf::key_def& own(conf::key_def d) {
+  // A key the config syntax gives every alias (type, predicate, negate), not its class.
+  void define(conf::key_def d, const std::string& group) {
     synthesized.push_back(std::move(d));
-    return synthesized.back();
+    add(synthesized.back().name, &synthesized.back(), group);
   }
+  // `<kind>s.<name>.type` and the options of the class it names.
   template <class Plugin>
-  void add_plugin(const std::string& prefix, const std::string& group, const Plugin* plugin) {
+  void section(const std::string& kind, const std::string& name, const std::string& group, const Plugin* plugin) {
+    const std::string prefix = kind + "s." + name + ".";
+    groups.push_back(group);
+    const char* noun = kind == "transform" ? "transformation" : "predicate"; // Kafka Connect's words
+    define(conf::required_key(prefix + "type", "Class for the '" + name + "' " + noun + ".", conf::key_type::class_),
+           group);
+    if (kind == "transform") {
+      define(conf::string_key(prefix + "predicate", "",
+                              "The alias of a predicate used to determine whether to apply this transformation."),
+             group);
+      define(conf::bool_key(prefix + "negate", false, "Whether the configured predicate should be negated."), group);
+    }
     if (!plugin || !plugin->options) return;
     for (const auto& o : plugin->options->keys()) add(prefix + o.name, &o, group);
   }
@@ -135,30 +148,12 @@ struct plugin_keys {
 
 plugin_keys transform_keys_of(const conf::properties& p) {
   plugin_keys out;
-  for (const auto& alias : conf::split_list(p.get("transforms").value_or(""))) {
-    const std::string prefix = "transforms." + alias + ".", group = "Transforms: " + alias;
-    out.groups.push_back(group);
-    auto& type = out.own(conf::required_key(prefix + "type", "Class for the '" + alias + "' transformation.",
-                                           conf::key_type::class_));
-    out.add(type.name, &type, group);
-    out.add(prefix + "predicate",
-            &out.own(conf::string_key(prefix + "predicate", "",
-                                      "The alias of a predicate used to determine whether to apply this transformation.")),
-            group);
-    out.add(prefix + "negate",
-            &out.own(conf::bool_key(prefix + "negate", false,
-                                    "Whether the configured predicate should be negated.")),
-            group);
-    out.add_plugin(prefix, group, transforms::find_transform(p.get(prefix + "type").value_or("")));
-  }
-  for (const auto& name : conf::split_list(p.get("predicates").value_or(""))) {
-    const std::string prefix = "predicates." + name + ".", group = "Predicates: " + name;
-    out.groups.push_back(group);
-    auto& type = out.own(conf::required_key(prefix + "type", "Class for the '" + name + "' predicate.",
-                                            conf::key_type::class_));
-    out.add(type.name, &type, group);
-    out.add_plugin(prefix, group, transforms::find_predicate(p.get(prefix + "type").value_or("")));
-  }
+  for (const auto& alias : conf::split_list(p.get("transforms").value_or("")))
+    out.section("transform", alias, "Transforms: " + alias,
+                transforms::find_transform(p.get("transforms." + alias + ".type").value_or("")));
+  for (const auto& name : conf::split_list(p.get("predicates").value_or("")))
+    out.section("predicate", name, "Predicates: " + name,
+                transforms::find_predicate(p.get("predicates." + name + ".type").value_or("")));
   return out;
 }
 

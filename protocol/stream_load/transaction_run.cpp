@@ -75,20 +75,18 @@ void transaction_run::answered(const attempt_outcome& o) {
     d.delay = backoff_delay(++unreachable_, settings_); // waiting for StarRocks uses up no attempt
   } else {
     unreachable_ = 0;
-    ++attempt_; // the attempt the next call of this operation would be
+    if (d.what == txn_step::retry) ++attempt_;
   }
   answer_ = d.reason;
   settled_ = false;
   last_ = o;
-  if (d.what == txn_step::settle) {
+  if (d.what == txn_step::settle) { // settled within the attempt that was made
     settled_ = true;
-    --attempt_; // settling belongs to the attempt that was made
     step_ = {};
     step_.what = txn_step_request::kind::read_state;
     step_.request = req_;
     return;
   }
-  if (d.what != txn_step::retry) --attempt_;
   conclude(std::move(d));
 }
 
