@@ -4,43 +4,11 @@
 #include <stdexcept>
 
 #include "protocol/connect/json_scan.h"
+#include "protocol/connect/schema_plan.h"
 
 namespace starpipe::connect {
 
 namespace {
-
-// JsonConverter's checks when it turns a payload into Connect data: a required field may
-// not be null or missing unless its schema has a default; types must match.
-void validate(const json& schema, const json& value, const std::string& path) {
-  if (!schema.is_object()) return;
-  auto where = [&]() { return path.empty() ? std::string() : " (field '" + path + "')"; };
-  if (value.is_null()) {
-    if (!schema.value("optional", false) && !(schema.contains("default") && !schema["default"].is_null())) {
-      std::string type = schema.value("type", "");
-      for (auto& ch : type) ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
-      throw std::runtime_error("Invalid null value for required " + type + " field" + where());
-    }
-    return;
-  }
-  const std::string type = schema.value("type", "");
-  if (type == "struct") {
-    if (!value.is_object()) throw std::runtime_error("struct payload must be a JSON object" + where());
-    if (schema.contains("fields"))
-      for (const auto& f : schema["fields"]) {
-        std::string name = f.value("field", "");
-        validate(f, value.contains(name) ? value[name] : json(), path.empty() ? name : path + "." + name);
-      }
-  } else if (type == "array") {
-    if (!value.is_array()) throw std::runtime_error("array payload must be a JSON array" + where());
-    for (const auto& item : value) validate(schema.value("items", json()), item, path + "[]");
-  } else if ((type == "int8" || type == "int16" || type == "int32" || type == "int64") && !value.is_number_integer()) {
-    throw std::runtime_error("expected an integer for " + type + where());
-  } else if (type == "boolean" && !value.is_boolean()) {
-    throw std::runtime_error("expected a boolean" + where());
-  } else if ((type == "string") && !value.is_string()) {
-    throw std::runtime_error("expected a string" + where());
-  }
-}
 
 // org.apache.kafka.connect.json.JsonConverter: with schemas.enable, {"schema": ..., "payload":
 // ...} envelopes; without, plain JSON (schemaless data).
@@ -75,7 +43,7 @@ public:
     }
     if (doc["payload"].is_null()) return true; // (schema, null) and the legacy {"schema":null,"payload":null}
     try {
-      validate(doc["schema"], doc["payload"], "");
+      schema_plan::compile(doc["schema"])->check(doc["payload"]);
     } catch (const std::exception& e) {
       error = std::string("Converting byte[] to Kafka Connect data failed: ") + e.what();
       return false;

@@ -3,6 +3,7 @@
 
 #include "protocol/connect/json_scan.h"
 #include "protocol/connect/record.h"
+#include "protocol/connect/schema_plan.h"
 
 #include <array>
 #include <cstdio>
@@ -182,157 +183,8 @@ std::optional<std::string> zoned_to_datetime(const std::string& iso, const time_
   return out;
 }
 
-namespace {
-
-std::string upper_type(const json& schema) {
-  std::string t = schema.value("type", "");
-  for (auto& c : t) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-  return t;
-}
-
-[[noreturn]] void fail(const std::string& path, const std::string& what) {
-  throw std::runtime_error(path.empty() ? what : "field '" + path + "': " + what);
-}
-
-} // namespace
-
-json render_with_schema(const json& schema, const json& payload, const std::string& path, const time_zone* zone,
-                        bool top_level) {
-  if (schema.is_null()) { // schemaless: nested objects become JSON text below the top level
-    if (!top_level && payload.is_object()) return payload.dump();
-    return payload;
-  }
-  if (!schema.is_object() || !schema.contains("type") || !schema["type"].is_string())
-    fail(path, "schema must be an object with a \"type\"");
-  const std::string type = schema["type"];
-  const bool optional = schema.value("optional", false);
-  json value = payload;
-  if (value.is_null()) {
-    if (schema.contains("default") && !schema["default"].is_null()) value = schema["default"];
-    else if (optional) return nullptr;
-    else fail(path, "Invalid null value for required " + upper_type(schema) + " field");
-  }
-  const std::string name = schema.value("name", "");
-
-  if (name == "org.apache.kafka.connect.data.Decimal") {
-    int scale = 0;
-    if (schema.contains("parameters") && schema["parameters"].contains("scale"))
-      scale = std::stoi(schema["parameters"]["scale"].get<std::string>());
-    if (value.is_number()) return value; // decimal.format=NUMERIC
-    if (!value.is_string()) fail(path, "Decimal payload must be base64 bytes or a number");
-    bool ok = false;
-    std::string raw = base64_decode(value.get<std::string>(), ok);
-    if (!ok) fail(path, "Decimal payload is not valid base64");
-    // Emitted as a JSON number token with the exact digits (no double rounding).
-    return json::parse(unscaled_to_decimal(raw, scale));
-  }
-  if (name == "org.apache.kafka.connect.data.Date") {
-    if (!value.is_number_integer()) fail(path, "Date payload must be an integer (days since epoch)");
-    return days_to_date(value.get<int64_t>());
-  }
-  if (name == "org.apache.kafka.connect.data.Timestamp") {
-    if (!value.is_number_integer()) fail(path, "Timestamp payload must be an integer (epoch ms)");
-    return millis_to_datetime(value.get<int64_t>());
-  }
-  if (name == "org.apache.kafka.connect.data.Time") {
-    if (!value.is_number_integer()) fail(path, "Time payload must be an integer (ms of day)");
-    return millis_to_time(value.get<int64_t>());
-  }
-
-  if (name.rfind("io.debezium.", 0) == 0) {
-    auto int_of = [&](const char* what) {
-      if (!value.is_number_integer()) fail(path, std::string(what) + " payload must be an integer");
-      return value.get<int64_t>();
-    };
-    if (name == "io.debezium.time.Date") return days_to_date(int_of("Date"));
-    if (name == "io.debezium.time.Timestamp") return units_to_datetime(int_of("Timestamp"), 3);
-    if (name == "io.debezium.time.MicroTimestamp") return units_to_datetime(int_of("MicroTimestamp"), 6);
-    if (name == "io.debezium.time.NanoTimestamp") return units_to_datetime(int_of("NanoTimestamp"), 9);
-    if (name == "io.debezium.time.Time") return units_to_time(int_of("Time"), 3);
-    if (name == "io.debezium.time.MicroTime") return units_to_time(int_of("MicroTime"), 6);
-    if (name == "io.debezium.time.NanoTime") return units_to_time(int_of("NanoTime"), 9);
-    if (name == "io.debezium.time.ZonedTimestamp") {
-      if (!value.is_string()) fail(path, "ZonedTimestamp payload must be a string");
-      auto dt = zoned_to_datetime(value.get<std::string>(), zone);
-      if (!dt) fail(path, "ZonedTimestamp '" + value.get<std::string>() + "' is not ISO-8601");
-      return *dt;
-    }
-    if (name == "io.debezium.data.VariableScaleDecimal") {
-      if (!value.is_object() || !value.contains("scale") || !value.contains("value"))
-        fail(path, "VariableScaleDecimal payload must be {scale, value}");
-      bool ok = false;
-      std::string raw = base64_decode(value["value"].get<std::string>(), ok);
-      if (!ok) fail(path, "VariableScaleDecimal value is not valid base64");
-      return json::parse(unscaled_to_decimal(raw, value["scale"].get<int>()));
-    }
-    if (name == "io.debezium.data.Json") {
-      if (!value.is_string()) fail(path, "Json payload must be a string");
-      const auto& text = value.get_ref<const std::string&>();
-      if (nested_deeper_than(text)) fail(path, "Json value is " + too_deep_message());
-      auto parsed = json::parse(text, nullptr, false);
-      return parsed.is_discarded() ? value : parsed; // the document itself, for JSON columns
-    }
-    if (name == "io.debezium.data.Bits") {
-      if (!value.is_string()) fail(path, "Bits payload must be base64 bytes");
-      bool ok = false;
-      std::string raw = base64_decode(value.get<std::string>(), ok);
-      if (!ok || raw.size() > 8) fail(path, "Bits payload must be at most 64 bits of base64 bytes");
-      uint64_t bits = 0;
-      for (size_t i = raw.size(); i-- > 0;) bits = (bits << 8) | static_cast<unsigned char>(raw[i]); // little-endian
-      return bits;
-    }
-    // Enum, EnumSet, Uuid, Xml, Year, IsoDate/IsoTime/IsoTimestamp, ...: carried as they are.
-  }
-
-  if (type == "struct") {
-    if (!value.is_object()) fail(path, "struct payload must be a JSON object");
-    json out = json::object();
-    if (schema.contains("fields") && schema["fields"].is_array()) {
-      for (const auto& f : schema["fields"]) {
-        std::string fname = f.value("field", "");
-        const json& fv = value.contains(fname) ? value[fname] : json();
-        out[fname] = render_with_schema(f, fv, path.empty() ? fname : path + "." + fname, zone, false);
-      }
-    }
-    if (!top_level) return out.dump(); // a nested struct goes into a column as JSON text
-    return out;
-  }
-  if (type == "array") {
-    if (!value.is_array()) fail(path, "array payload must be a JSON array");
-    json out = json::array();
-    const json items = schema.value("items", json());
-    for (const auto& item : value)
-      out.push_back(render_with_schema(items, item, path + "[]", zone, false));
-    return out;
-  }
-  if (type == "map") {
-    const json values = schema.value("values", json());
-    if (value.is_object()) {
-      json out = json::object();
-      for (auto it = value.begin(); it != value.end(); ++it)
-        out[it.key()] = render_with_schema(values, it.value(), path + "." + it.key(), zone, false);
-      return top_level ? out : json(out.dump());
-    }
-    if (value.is_array()) return top_level ? value : json(value.dump()); // [[k,v],...] for non-string keys
-    fail(path, "map payload must be an object or an array of pairs");
-  }
-  if (type == "int8" || type == "int16" || type == "int32" || type == "int64") {
-    if (!value.is_number_integer()) fail(path, "expected an integer for " + type);
-    return value;
-  }
-  if (type == "float" || type == "double" || type == "float32" || type == "float64") {
-    if (!value.is_number()) fail(path, "expected a number for " + type);
-    return value;
-  }
-  if (type == "boolean") {
-    if (!value.is_boolean()) fail(path, "expected a boolean");
-    return value;
-  }
-  if (type == "string" || type == "bytes") {
-    if (!value.is_string()) fail(path, "expected a string for " + type);
-    return value;
-  }
-  fail(path, "unknown schema type '" + type + "'");
+json render_with_schema(const json& schema, const json& payload, const time_zone* zone) {
+  return schema_plan::compile(schema)->render(payload, zone);
 }
 
 record_converter::record_converter(conf::converter_spec value, conf::load_format format, const time_zone* zone)

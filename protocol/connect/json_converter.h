@@ -22,9 +22,9 @@ enum class convert_status { row, skip, error };
 // datetimes (zoned ones shifted to `zone`, UTC when null), VariableScaleDecimal as an exact
 // number, Json as the JSON it carries, Bits as an integer; nested structs and maps become
 // JSON text (StarRocks has no nested row), arrays stay arrays.
+// One schema_plan compiled for this call (schema_plan.h; the pipeline keeps its plans instead).
 nlohmann::ordered_json render_with_schema(const nlohmann::ordered_json& schema, const nlohmann::ordered_json& payload,
-                                          const std::string& path = "", const time_zone* zone = nullptr,
-                                          bool top_level = true);
+                                          const time_zone* zone = nullptr);
 
 // Decoding helpers shared with transforms and tests.
 std::string base64_decode(std::string_view in, bool& ok);

@@ -16,7 +16,7 @@ std::optional<std::string> render_row(const connect_record& r, const render_opti
   if (!r.value) return std::nullopt;
   json row;
   try {
-    row = render_with_schema(r.value->schema, r.value->value, "", opt.zone, true);
+    row = render_with_schema(r.value->schema, r.value->value, opt.zone);
   } catch (const std::exception& e) {
     error = e.what();
     return std::nullopt;
