@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "protocol/connect/schema_fetch.h"
 #include "protocol/pipeline/source_contract.h"
 #include "protocol/exactly_once/checkpoint_record.h"
 #include "protocol/exactly_once/prepared_checkpoint.h"
@@ -68,6 +69,10 @@ struct load_stats {
 };
 
 // Atoms: at most 10 characters each.
+// record stage -> schema fetcher: (schemas_atom, ids) -> std::vector<connect::fetched_schema>.
+using schemas_atom = caf::atom_constant<caf::atom("schemas")>;
+// record stage -> itself: go on with the next of the batches and signals that waited.
+using queued_atom = caf::atom_constant<caf::atom("queued")>;
 using poll_atom = caf::atom_constant<caf::atom("poll")>;
 using batch_atom = caf::atom_constant<caf::atom("batch")>;
 using register_atom = caf::atom_constant<caf::atom("register")>;
@@ -125,6 +130,7 @@ using rejected_atom = caf::atom_constant<caf::atom("rejected")>;
 } // namespace starpipe
 
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(starpipe::record_batch)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(std::vector<starpipe::connect::fetched_schema>)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(starpipe::row_fragment)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(std::vector<starpipe::piece_id>)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(starpipe::position_map)

@@ -30,6 +30,17 @@ converter_spec read_converter(const properties& p, const std::string& prefix, co
     spec.class_name = c;
   }
   spec.schemas_enable = read_bool(p, prefix + ".schemas.enable", spec.schemas_enable, errs);
+  if (const connect::converter_plugin* plugin = connect::find_converter(spec.class_name)) {
+    // Default and range are the converter's table's; a bad value is reported (once) by
+    // check_converter_keys. A converter named here starts from its defaults, as in Kafka
+    // Connect; one inherited from the worker keeps the worker's setting.
+    if (const conf::key_def* k = plugin->keys->find("schemas.cache.size"); k && k->default_value) {
+      if (p.get(prefix)) spec.schemas_cache_size = std::stoll(*k->default_value);
+      config_errors reported_elsewhere;
+      spec.schemas_cache_size = read_long(p, prefix + ".schemas.cache.size", spec.schemas_cache_size,
+                                          k->min.value_or(0), k->max.value_or(INT32_MAX), reported_elsewhere);
+    }
+  }
   return spec;
 }
 

@@ -17,6 +17,7 @@ enum class converter_kind { json, string, byte_array };
 struct converter_spec {
   converter_kind kind = converter_kind::json;
   bool schemas_enable = true; // JsonConverter default
+  int64_t schemas_cache_size = 1000; // JsonConverter's schemas.cache.size
   std::string class_name = "org.apache.kafka.connect.json.JsonConverter";
 };
 

@@ -1,14 +1,17 @@
 #include "actors/pipeline/record_stage.h"
 
+#include <deque>
 #include <set>
 
 #include "actors/messages.h"
+#include "actors/pipeline/schema_fetcher.h"
 #include "actors/sinks/dead_letter_queue.h"
 #include "common/kafka_client.h" // bytes_of
 #include "common/log.h"
 #include "protocol/connect/converter.h"
 #include "protocol/connect/json_converter.h"
 #include "protocol/connect/record.h"
+#include "protocol/connect/schema_cache.h"
 #include "protocol/stream_load/row_encoder.h"
 #include "protocol/transforms/transform.h"
 
@@ -22,10 +25,25 @@ struct record_stage_state {
   std::unique_ptr<connect::converter> value_converter;
   std::unique_ptr<stream_load::row_encoder> encoder;
   std::shared_ptr<const transforms::chain> chain; // when the connector has transforms
+  // The plans of the schemas transforms give the rows (as many as the value converter keeps).
+  std::unique_ptr<connect::schema_cache> row_plans;
   std::map<std::string, caf::actor> writers; // table -> writer
   bool failed = false;
   std::set<std::string> fed_tables; // tables given rows since the last caught-up signal
   stream_id stream;
+  // Records go through Connect data (key and value converters, then the chain): with
+  // transforms, and for converters whose schemas are fetched.
+  bool through_connect_data = false;
+  caf::actor schema_fetcher; // set when a converter fetches schemas
+  bool own_fetcher = false;
+  // What waits, in arrival order, while a batch's schemas are fetched.
+  struct waiting {
+    enum kind_t { batch, caught_up, barrier } kind = batch;
+    record_batch records;
+    caf::response_promise answer; // a barrier's
+  };
+  std::deque<waiting> queue;
+  int fetch_attempt = 0;
   static inline const char* name = "record_stage";
 };
 
@@ -177,8 +195,9 @@ void convert_batch(self_ptr self, const record_batch& batch) {
   emit(self, batch, out);
 }
 
-// With transforms: decode key and value to Connect records, apply the chain, then render the
-// surviving records as rows of the table their topic maps to.
+// Through Connect data (transforms, or schemas fetched): decode key and value to Connect
+// records, apply the chain (an empty one passes every record), then render the surviving
+// records as rows of the table their topic maps to.
 void transform_batch(self_ptr self, const record_batch& batch) {
   auto& st = self->state;
   const auto& c = *st.settings.connector;
@@ -206,7 +225,7 @@ void transform_batch(self_ptr self, const record_batch& batch) {
   }
   if (out.bad && records.empty()) return emit(self, batch, out);
   int64_t stop_at = out.bad ? out.bad->first : INT64_MAX;
-  connect::render_options opts{c.zone.get()};
+  connect::render_options opts{c.zone.get(), st.row_plans.get()};
   for (auto& res : transforms::apply_to_batch(*st.chain, std::move(records))) {
     if (res.offset > stop_at) break;
     auto index = index_of(in, res.offset);
@@ -239,6 +258,153 @@ void transform_batch(self_ptr self, const record_batch& batch) {
   emit(self, batch, out);
 }
 
+void forward_caught_up(self_ptr self) {
+  auto& st = self->state;
+  for (const auto& table : st.fed_tables) {
+    auto it = st.writers.find(table);
+    if (it != st.writers.end()) self->send(it->second, caught_up_atom::value, st.stream);
+  }
+  st.fed_tables.clear();
+}
+
+void convert(self_ptr self, const record_batch& batch) {
+  auto& st = self->state;
+  if (st.failed || !batch.records || batch.records->size() == 0) return;
+  if (st.through_connect_data) transform_batch(self, batch);
+  else convert_batch(self, batch);
+}
+
+// The schemas a batch's records name that their converters have not been given yet.
+std::vector<std::string> schemas_missing(self_ptr self, const record_batch& batch) {
+  auto& st = self->state;
+  std::vector<std::string> ids;
+  if (!st.schema_fetcher || st.failed || !batch.records) return ids;
+  for (size_t i = 0, n = batch.records->size(); i < n; ++i) {
+    auto r = batch.records->at(i);
+    if (r.key) st.key_converter->schemas_needed(r.key, r.key_len, ids);
+    if (r.value) st.value_converter->schemas_needed(r.value, r.value_len, ids);
+  }
+  std::sort(ids.begin(), ids.end());
+  ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
+  return ids;
+}
+
+caf::behavior converting(self_ptr self);
+caf::behavior fetching_schemas(self_ptr self);
+void on_schemas(self_ptr self, const std::vector<connect::fetched_schema>& answers);
+
+// A schema source keeps its own deadline per request (past it, the schema is `unavailable`);
+// this one only bounds a fetcher that does not answer at all.
+constexpr auto fetch_deadline = std::chrono::minutes(2);
+
+void ask_for_schemas(self_ptr self, std::vector<std::string> ids) {
+  self->request(self->state.schema_fetcher, fetch_deadline, schemas_atom::value, ids)
+      .then([self](const std::vector<connect::fetched_schema>& answers) { on_schemas(self, answers); },
+            [self, ids](const caf::error& e) {
+              std::vector<connect::fetched_schema> answers;
+              for (const auto& id : ids)
+                answers.push_back({id, connect::fetched_schema::outcome::unavailable, "",
+                                   "the schema fetcher did not answer: " + self->system().render(e)});
+              on_schemas(self, answers);
+            });
+}
+
+// Goes on with what waits, one item per message: a batch's rows may wait for a writer lookup
+// or the dead-letter topic (awaited), and the next batch must not overtake them.
+void next_waiting(self_ptr self) {
+  auto& st = self->state;
+  if (st.queue.empty()) {
+    self->become(converting(self));
+    return;
+  }
+  auto& item = st.queue.front();
+  switch (item.kind) {
+  case record_stage_state::waiting::batch: {
+    auto ids = schemas_missing(self, item.records);
+    if (!ids.empty()) return ask_for_schemas(self, std::move(ids));
+    auto batch = std::move(item.records);
+    st.queue.pop_front();
+    convert(self, batch);
+    break;
+  }
+  case record_stage_state::waiting::caught_up:
+    st.queue.pop_front();
+    forward_caught_up(self);
+    break;
+  case record_stage_state::waiting::barrier: {
+    auto answer = std::move(item.answer);
+    st.queue.pop_front();
+    answer.deliver(true);
+    break;
+  }
+  }
+  self->send(self, queued_atom::value);
+}
+
+void on_schemas(self_ptr self, const std::vector<connect::fetched_schema>& answers) {
+  auto& st = self->state;
+  for (const auto& a : answers) {
+    if (a.result == connect::fetched_schema::outcome::unavailable) continue;
+    st.key_converter->add_schema(a);
+    st.value_converter->add_schema(a);
+  }
+  auto decision = connect::after_fetch(answers, st.fetch_attempt);
+  if (decision.retry) {
+    ++st.fetch_attempt;
+    std::string why;
+    for (const auto& a : answers)
+      if (a.result == connect::fetched_schema::outcome::unavailable) {
+        why = "schema " + a.id + ": " + a.error;
+        break;
+      }
+    LOG_WARN("source", "records of " + st.stream.to_string() + " wait for their schemas (" + why + "); asking again in " +
+                           std::to_string(decision.after.count()) + " ms");
+    self->delayed_send(self, decision.after, retry_atom::value);
+    return;
+  }
+  st.fetch_attempt = 0;
+  next_waiting(self);
+}
+
+caf::behavior converting(self_ptr self) {
+  return {
+      [self](batch_atom, record_batch& batch) {
+        auto& st = self->state;
+        st.stream = batch.stream;
+        auto ids = schemas_missing(self, batch);
+        if (ids.empty()) return convert(self, batch);
+        st.queue.push_back({record_stage_state::waiting::batch, std::move(batch), {}});
+        ask_for_schemas(self, std::move(ids));
+        self->become(fetching_schemas(self));
+      },
+      [self](caught_up_atom) { forward_caught_up(self); },
+      [](barrier_atom) { return true; },
+  };
+}
+
+caf::behavior fetching_schemas(self_ptr self) {
+  return {
+      [self](batch_atom, record_batch& batch) {
+        self->state.queue.push_back({record_stage_state::waiting::batch, std::move(batch), {}});
+      },
+      [self](caught_up_atom) { self->state.queue.push_back({record_stage_state::waiting::caught_up, {}, {}}); },
+      [self](barrier_atom) -> caf::result<bool> {
+        auto answer = self->make_response_promise();
+        self->state.queue.push_back({record_stage_state::waiting::barrier, {}, answer});
+        return caf::delegated<bool>{};
+      },
+      // The backoff after an unavailable registry is over.
+      [self](retry_atom) {
+        auto& st = self->state;
+        if (st.queue.empty()) return self->become(converting(self));
+        auto ids = schemas_missing(self, st.queue.front().records);
+        if (ids.empty()) return next_waiting(self);
+        ask_for_schemas(self, std::move(ids));
+      },
+      [self](queued_atom) { next_waiting(self); },
+  };
+}
+
 } // namespace
 
 caf::behavior record_stage(caf::stateful_actor<record_stage_state>* self, record_stage_settings settings,
@@ -246,32 +412,36 @@ caf::behavior record_stage(caf::stateful_actor<record_stage_state>* self, record
   auto& st = self->state;
   st.settings = std::move(settings);
   st.supervisor = std::move(supervisor);
-  st.converter = std::make_unique<connect::record_converter>(
-      st.settings.connector->value_converter, st.settings.connector->format, st.settings.connector->zone.get());
-  st.encoder = std::make_unique<stream_load::row_encoder>(st.settings.connector->format,
-                                                          st.settings.connector->row_delimiter);
-  if (!st.settings.connector->transforms.empty()) {
-    st.chain = transforms::build_chain(st.settings.connector->transforms);
-    st.key_converter = connect::make_converter(st.settings.connector->key_converter);
-    st.value_converter = connect::make_converter(st.settings.connector->value_converter);
+  const auto& c = *st.settings.connector;
+  st.converter = std::make_unique<connect::record_converter>(c.value_converter, c.format, c.zone.get());
+  st.encoder = std::make_unique<stream_load::row_encoder>(c.format, c.row_delimiter);
+  auto make = st.settings.make_converter ? st.settings.make_converter : connect::make_converter;
+  st.schema_fetcher = st.settings.schema_fetcher;
+  if (!st.schema_fetcher) {
+    // Key and value converters of a registry name schemas of the same registry: one fetcher
+    // answers both (the value converter's source, else the key converter's).
+    for (const auto* spec : {&c.value_converter, &c.key_converter}) {
+      const auto* plugin = connect::find_converter(spec->class_name);
+      if (plugin && plugin->make_schema_source) {
+        st.schema_fetcher = spawn_schema_fetcher(self->system(), plugin->make_schema_source(*spec));
+        st.own_fetcher = true;
+        break;
+      }
+    }
   }
-  return {
-      [self](batch_atom, const record_batch& batch) {
-        auto& st = self->state;
-        if (st.failed || !batch.records || batch.records->size() == 0) return;
-        if (st.chain) transform_batch(self, batch);
-        else convert_batch(self, batch);
-      },
-      [self](caught_up_atom) {
-        auto& st = self->state;
-        for (const auto& table : st.fed_tables) {
-          auto it = st.writers.find(table);
-          if (it != st.writers.end()) self->send(it->second, caught_up_atom::value, st.stream);
-        }
-        st.fed_tables.clear();
-      },
-      [](barrier_atom) { return true; },
-  };
+  if (st.own_fetcher)
+    self->attach_functor([fetcher = st.schema_fetcher](const caf::error&) {
+      caf::anon_send_exit(fetcher, caf::exit_reason::user_shutdown);
+    });
+  st.through_connect_data = !c.transforms.empty() || static_cast<bool>(st.schema_fetcher) ||
+                            static_cast<bool>(st.settings.make_converter);
+  if (st.through_connect_data) {
+    st.chain = transforms::build_chain(c.transforms);
+    st.key_converter = make(c.key_converter);
+    st.value_converter = make(c.value_converter);
+    st.row_plans = std::make_unique<connect::schema_cache>(static_cast<size_t>(c.value_converter.schemas_cache_size));
+  }
+  return converting(self);
 }
 
 caf::actor spawn_record_stage(caf::actor_system& sys, record_stage_settings settings, caf::actor supervisor) {

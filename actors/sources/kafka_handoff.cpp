@@ -131,7 +131,10 @@ void on_rebalance(rd_kafka_t* rk, rd_kafka_resp_err_t err, rd_kafka_topic_partit
     st.awaiting_first_records = !tps.empty();
     for (const auto& tp : tps) {
       if (st.sources.count(tp)) continue;
-      pipeline::record_stage_settings ps{st.settings.connector, st.settings.index, st.settings.dead_letters};
+      pipeline::record_stage_settings ps;
+      ps.connector = st.settings.connector;
+      ps.owner = st.settings.index;
+      ps.dead_letters = st.settings.dead_letters;
       auto src = pipeline::spawn_record_stage(self->system(), ps, st.supervisor);
       self->link_to(src);
       st.sources[tp] = src;

@@ -4,6 +4,7 @@
 #include <stdexcept>
 
 #include "protocol/connect/json_scan.h"
+#include "protocol/connect/schema_cache.h"
 #include "protocol/connect/schema_plan.h"
 
 namespace starpipe::connect {
@@ -14,13 +15,23 @@ namespace {
 // ...} envelopes; without, plain JSON (schemaless data).
 class json_converter final : public converter {
 public:
-  explicit json_converter(bool schemas_enable) : schemas_enable_(schemas_enable) {}
+  json_converter(bool schemas_enable, size_t cache_size) : schemas_enable_(schemas_enable), schemas_(cache_size) {}
 
   bool to_connect(const char* data, size_t len, std::optional<schema_and_value>& out,
                   std::string& error) const override {
     out.reset();
     if (data == nullptr) return true;
     std::string_view text(data, len);
+    if (schemas_enable_) {
+      std::shared_ptr<const compiled_schema> schema;
+      json payload;
+      switch (read_envelope(text, schemas_, schema, payload, error)) {
+      case envelope_read::decoded: out = schema_and_value{schema->schema, std::move(payload)}; return true;
+      case envelope_read::null_payload: return true;
+      case envelope_read::refused: return false;
+      case envelope_read::not_cached: break;
+      }
+    }
     if (nested_deeper_than(text)) {
       error = "Converting byte[] to Kafka Connect data failed due to serialization error: value is " +
               too_deep_message();
@@ -65,6 +76,9 @@ public:
 
 private:
   bool schemas_enable_;
+  // The converter's own (one record stage's): to_connect is const to its callers, the cache
+  // is not what they see.
+  mutable schema_cache schemas_;
 };
 
 // org.apache.kafka.connect.storage.StringConverter ("string") and
@@ -92,8 +106,8 @@ const conf::config_def& json_converter_keys() {
     conf::config_def d("JsonConverter");
     d.define(conf::bool_key("schemas.enable", true,
                             "Values are {\"schema\":...,\"payload\":...} envelopes; false: bare JSON."));
-    d.define(conf::int_key("schemas.cache.size", 1000, 0, INT32_MAX, "Kafka's cache of converted schemas.")
-                 .without_effect("starpipe reads each record's schema where it is"));
+    d.define(conf::int_key("schemas.cache.size", 1000, 0, INT32_MAX,
+                           "How many distinct schemas each task keeps compiled (least recently used go first)."));
     d.define(conf::choice_key("decimal.format", "BASE64", {"BASE64", "NUMERIC"}, "How Decimal values are written.")
                  .without_effect("reading, both forms are accepted; starpipe writes no Kafka records yet"));
     return d;
@@ -118,12 +132,32 @@ const conf::config_def& no_keys() {
 
 } // namespace
 
+envelope_read read_envelope(std::string_view text, schema_cache& schemas, std::shared_ptr<const compiled_schema>& schema,
+                            json& payload, std::string& error) {
+  std::string_view schema_text, payload_text;
+  if (!split_envelope(text, schema_text, payload_text)) return envelope_read::not_cached;
+  payload = json::parse(payload_text.begin(), payload_text.end(), nullptr, false);
+  if (payload.is_discarded()) return envelope_read::not_cached;
+  schema = schemas.by_text(schema_text);
+  if (!schema) return envelope_read::not_cached;
+  if (payload.is_null()) return envelope_read::null_payload;
+  try {
+    schema->plan->check(payload);
+  } catch (const std::exception& e) {
+    error = std::string("Converting byte[] to Kafka Connect data failed: ") + e.what();
+    return envelope_read::refused;
+  }
+  return envelope_read::decoded;
+}
+
 const std::vector<converter_plugin>& converter_plugins() {
   static const std::vector<converter_plugin> all = {
       {"org.apache.kafka.connect.converters.ByteArrayConverter", conf::converter_kind::byte_array,
        [](const conf::converter_spec&) { return std::make_unique<bytes_as_value_converter>("bytes"); }, &no_keys()},
       {"org.apache.kafka.connect.json.JsonConverter", conf::converter_kind::json,
-       [](const conf::converter_spec& s) { return std::make_unique<json_converter>(s.schemas_enable); },
+       [](const conf::converter_spec& s) {
+         return std::make_unique<json_converter>(s.schemas_enable, static_cast<size_t>(s.schemas_cache_size));
+       },
        &json_converter_keys()},
       {"org.apache.kafka.connect.storage.StringConverter", conf::converter_kind::string,
        [](const conf::converter_spec&) { return std::make_unique<bytes_as_value_converter>("string"); },

@@ -8,11 +8,14 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "conf/config_def.h"
 #include "conf/worker_config.h"
 #include "protocol/connect/record.h"
+#include "protocol/connect/schema_cache.h"
+#include "protocol/connect/schema_fetch.h"
 
 namespace starpipe::connect {
 
@@ -25,6 +28,15 @@ public:
                           std::string& error) const = 0;
   // Source side: the bytes a Kafka record carries for this data; nullopt for a null value.
   virtual std::optional<std::string> from_connect(const std::optional<schema_and_value>& data) const = 0;
+
+  // Converters whose records name schemas kept elsewhere (schema_fetch.h). Appends the ids of
+  // the schemas these bytes need that this converter has not been given yet; the default
+  // needs none.
+  virtual void schemas_needed(const char* data, size_t len, std::vector<std::string>& ids) const {
+    (void)data, (void)len, (void)ids;
+  }
+  // A fetched schema (found or missing), given before the records that need it convert.
+  virtual void add_schema(const fetched_schema& schema) { (void)schema; }
 };
 
 struct converter_plugin {
@@ -35,7 +47,17 @@ struct converter_plugin {
   std::function<std::unique_ptr<converter>(const conf::converter_spec&)> make;
   // Its own keys, as given after `key.converter.` / `value.converter.`.
   const conf::config_def* keys;
+  // Where its schemas come from, for converters that fetch them (null for the others).
+  std::function<std::shared_ptr<schema_source>(const conf::converter_spec&)> make_schema_source = nullptr;
 };
+
+// JsonConverter's reading of a {"schema", "payload"} envelope with the schema compiled once per
+// distinct schema text. not_cached: the text is not a plain envelope whose parts parse (the
+// caller reads it the general way, which words the error); refused: the payload does not match
+// its schema (`error` says why, as JsonConverter does); null_payload: no value.
+enum class envelope_read { decoded, null_payload, refused, not_cached };
+envelope_read read_envelope(std::string_view text, schema_cache& schemas, std::shared_ptr<const compiled_schema>& schema,
+                            nlohmann::ordered_json& payload, std::string& error);
 
 // Sorted by class name.
 const std::vector<converter_plugin>& converter_plugins();

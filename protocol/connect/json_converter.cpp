@@ -3,6 +3,7 @@
 
 #include "protocol/connect/json_scan.h"
 #include "protocol/connect/record.h"
+#include "protocol/connect/schema_cache.h"
 #include "protocol/connect/schema_plan.h"
 
 #include <array>
@@ -189,7 +190,10 @@ json render_with_schema(const json& schema, const json& payload, const time_zone
 
 record_converter::record_converter(conf::converter_spec value, conf::load_format format, const time_zone* zone)
     : spec_(std::move(value)), format_(format), zone_(zone) {
-  if (spec_.kind == conf::converter_kind::json && spec_.schemas_enable) envelopes_ = make_converter(spec_);
+  if (spec_.kind == conf::converter_kind::json && spec_.schemas_enable) {
+    envelopes_ = make_converter(spec_);
+    schemas_ = std::make_unique<schema_cache>(static_cast<size_t>(spec_.schemas_cache_size));
+  }
 }
 
 record_converter::~record_converter() = default;
@@ -207,7 +211,21 @@ std::string_view trim_ws(std::string_view s) {
 convert_status record_converter::json_row(std::string_view text, std::string& out, std::string& error) const {
   text = trim_ws(text);
   if (envelopes_) {
-    // Envelopes: the same decoding and rendering as the transforms path.
+    // Envelopes: the same decoding and rendering as the transforms path; the plain ones with
+    // the schema's compiled plan straight from the payload to the row.
+    std::shared_ptr<const compiled_schema> schema;
+    json payload;
+    switch (read_envelope(text, *schemas_, schema, payload, error)) {
+    case envelope_read::decoded: {
+      auto row = render_row(*schema->plan, payload, render_options{zone_}, error);
+      if (!row) return error.empty() ? convert_status::skip : convert_status::error;
+      out += *row;
+      return convert_status::row;
+    }
+    case envelope_read::null_payload: return convert_status::skip;
+    case envelope_read::refused: return convert_status::error;
+    case envelope_read::not_cached: break;
+    }
     connect_record r;
     if (!envelopes_->to_connect(text.data(), text.size(), r.value, error)) return convert_status::error;
     auto row = render_row(r, render_options{zone_}, error);

@@ -15,6 +15,35 @@ public:
     return p_ == end_;
   }
 
+  // A document that is one object of exactly the members "schema" and "payload" (keys spelled
+  // without escapes), in either order: the members' texts.
+  bool envelope(std::string_view& schema, std::string_view& payload) {
+    skip_ws();
+    if (p_ >= end_ || *p_ != '{') return false;
+    ++p_;
+    bool have_schema = false, have_payload = false;
+    for (int member = 0; member < 2; ++member) {
+      skip_ws();
+      const char* key = p_;
+      if (p_ >= end_ || *p_ != '"' || !string()) return false;
+      std::string_view name(key, static_cast<size_t>(p_ - key));
+      std::string_view* target = nullptr;
+      if (name == "\"schema\"" && !have_schema) target = &schema, have_schema = true;
+      else if (name == "\"payload\"" && !have_payload) target = &payload, have_payload = true;
+      else return false;
+      skip_ws();
+      if (p_ >= end_ || *p_ != ':') return false;
+      ++p_;
+      skip_ws();
+      const char* start = p_;
+      if (!value(1)) return false;
+      *target = std::string_view(start, static_cast<size_t>(p_ - start));
+      if (after_member('}') != (member == 0 ? more : closed)) return false;
+    }
+    skip_ws();
+    return p_ == end_;
+  }
+
 private:
   void skip_ws() {
     while (p_ < end_ && (*p_ == ' ' || *p_ == '\n' || *p_ == '\r' || *p_ == '\t')) ++p_;
@@ -185,6 +214,10 @@ private:
 } // namespace
 
 bool is_valid_json(std::string_view text, size_t max_depth) { return scanner(text, max_depth).document(); }
+
+bool split_envelope(std::string_view text, std::string_view& schema, std::string_view& payload) {
+  return scanner(text, max_json_depth).envelope(schema, payload);
+}
 
 size_t utf8_sequence(std::string_view s, size_t i, uint32_t& cp) {
   const auto c = static_cast<unsigned char>(s[i]);

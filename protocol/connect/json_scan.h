@@ -16,6 +16,11 @@ constexpr size_t max_json_depth = 512;
 // True when `text` is exactly one JSON value (surrounding white space allowed).
 bool is_valid_json(std::string_view text, size_t max_depth = max_json_depth);
 
+// A JsonConverter envelope, {"schema": S, "payload": P} and nothing else, valid as a whole:
+// the texts of S and P. False for anything else (escaped key spellings included: the caller
+// then reads the document the general way).
+bool split_envelope(std::string_view text, std::string_view& schema, std::string_view& payload);
+
 // True when arrays/objects in `text` nest deeper than `max_depth` (brackets inside strings do
 // not count). One linear pass, no recursion, no allocation; the text need not be valid JSON.
 bool nested_deeper_than(std::string_view text, size_t max_depth = max_json_depth);

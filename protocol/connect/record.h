@@ -40,10 +40,15 @@ bool decode(const conf::converter_spec& spec, const char* data, size_t len, std:
 // Rendering options for rows.
 struct render_options {
   const class time_zone* zone = nullptr; // the zone zoned timestamps are rendered in (UTC when null)
+  // Where the plans of the values' schemas are kept; null: each schema is compiled per call.
+  class schema_cache* plans = nullptr;
 };
 
 // A record value as one StarRocks JSON row (an object). nullopt with empty error: no row
 // (tombstone). nullopt with error: the value cannot be a row.
 std::optional<std::string> render_row(const connect_record& r, const render_options& opt, std::string& error);
+// The same for a value whose schema is compiled already.
+std::optional<std::string> render_row(const class schema_plan& plan, const json& value, const render_options& opt,
+                                      std::string& error);
 
 } // namespace starpipe::connect

@@ -52,6 +52,15 @@ std::string text_of(const position_map& m) {
   return s;
 }
 
+pipeline::record_stage_settings stage_settings(std::shared_ptr<const conf::connector_config> connector, int owner,
+                                               caf::actor dead_letters = {}) {
+  pipeline::record_stage_settings s;
+  s.connector = std::move(connector);
+  s.owner = owner;
+  s.dead_letters = std::move(dead_letters);
+  return s;
+}
+
 attempt_outcome answer(const std::string& status, const std::string& message = "OK") {
   return stream_load::testing::with_status(status, message);
 }
@@ -182,7 +191,7 @@ struct fixture : testing::deterministic_system {
     s.registry = registry;
     s.make_executor = [this](caf::actor_system& sys) { return executor = sys.spawn(holding_executor, &j); };
     s.make_source = [this, connector](caf::actor_system& sys, int index, caf::actor sup, caf::actor dead_letters) {
-      auto stage = pipeline::spawn_record_stage(sys, {connector, index, dead_letters}, sup);
+      auto stage = pipeline::spawn_record_stage(sys, stage_settings(connector, index, dead_letters), sup);
       source = sys.spawn(scripted_source, &j, stage, sup);
       return source;
     };
@@ -434,7 +443,7 @@ TEST_CASE("record stage: a barrier lets no batch through") {
         [&](release_atom, const caf::actor& w) { lookup->deliver(w); },
     };
   });
-  auto stage = pipeline::spawn_record_stage(sys, {connector, 0, {}}, supervisor);
+  auto stage = pipeline::spawn_record_stage(sys, stage_settings(connector, 0), supervisor);
   std::vector<pipeline::owned_record> records{rec(0, 1, R"({"id":1})"), rec(1, 2, R"({"id":2})")};
   caf::anon_send(stage, batch_atom::value,
                  record_batch{{"slot", 0}, 0, source_position{2},
