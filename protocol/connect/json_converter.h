@@ -58,7 +58,7 @@ private:
   conf::converter_spec spec_;
   std::unique_ptr<converter> envelopes_; // JsonConverter with schemas.enable: decodes envelopes
   // Envelopes' schemas compiled once (schemas.cache.size); this converter's own, like the
-  // JsonConverter's.
+  // JsonConverter's: a record_converter belongs to one record stage, never shared by threads.
   std::unique_ptr<schema_cache> schemas_;
   conf::load_format format_;
   const time_zone* zone_;
