@@ -2,8 +2,8 @@
 // Compiled schemas by identity, so a stream whose records share a schema compiles it once:
 // Kafka Connect's JsonConverter keeps the same kind of cache, bounded by `schemas.cache.size`
 // and evicting the least recently used. A schema is known by the bytes a record carried it in
-// (a JsonConverter envelope's "schema" member; a registry converter's schema id), or by its
-// structure when a transform built it. One cache belongs to one record stage: no locking.
+// (a JsonConverter envelope's "schema" member), or by its structure when a transform built it.
+// One cache belongs to one record stage: no locking.
 #include <cstdint>
 #include <list>
 #include <memory>
@@ -39,7 +39,6 @@ public:
   };
   const counters& stats() const { return stats_; }
   size_t size() const { return lru_.size(); }
-  size_t capacity() const { return capacity_; }
 
 private:
   struct slot {

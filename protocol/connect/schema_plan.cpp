@@ -88,7 +88,7 @@ struct schema_plan::node {
 
 namespace {
 
-std::unique_ptr<schema_plan::node> compile_node(const json& schema, size_t& count);
+std::unique_ptr<schema_plan::node> compile_node(const json& schema);
 
 void read_kind(schema_plan::node& n, const std::string& name) {
   static const std::pair<const char*, std::pair<logical, int>> named[] = {
@@ -127,9 +127,8 @@ base read_shape(const std::string& type) {
   return base::unknown;
 }
 
-std::unique_ptr<schema_plan::node> compile_node(const json& schema, size_t& count) {
+std::unique_ptr<schema_plan::node> compile_node(const json& schema) {
   auto n = std::make_unique<schema_plan::node>();
-  ++count;
   n->schemaless = schema.is_null();
   if (!schema.is_object()) return n;
   n->is_object = true;
@@ -179,12 +178,12 @@ std::unique_ptr<schema_plan::node> compile_node(const json& schema, size_t& coun
         entry.name_error = e.what();
       }
       if (!entry.name_error && !seen.insert(entry.name).second) n->field_names_unique = false;
-      entry.plan = compile_node(f, count);
+      entry.plan = compile_node(f);
       n->fields.push_back(std::move(entry));
     }
   }
-  if (n->shape == base::array) n->items = compile_node(schema.value("items", json()), count);
-  if (n->shape == base::map) n->values = compile_node(schema.value("values", json()), count);
+  if (n->shape == base::array) n->items = compile_node(schema.value("items", json()));
+  if (n->shape == base::map) n->values = compile_node(schema.value("values", json()));
   return n;
 }
 
@@ -390,7 +389,7 @@ schema_plan::~schema_plan() = default;
 
 std::shared_ptr<const schema_plan> schema_plan::compile(const json& schema) {
   std::shared_ptr<schema_plan> plan(new schema_plan());
-  plan->root_ = compile_node(schema, plan->nodes_);
+  plan->root_ = compile_node(schema);
   return plan;
 }
 

@@ -36,9 +36,6 @@ public:
   // std::runtime_error naming the field ("field 'a.b': ...").
   json render(const json& value, const time_zone* zone) const;
 
-  // How many nodes the plan has (its size in a cache).
-  size_t nodes() const { return nodes_; }
-
   struct node;
   ~schema_plan();
   schema_plan(const schema_plan&) = delete;
@@ -47,7 +44,6 @@ public:
 private:
   schema_plan();
   std::unique_ptr<node> root_;
-  size_t nodes_ = 0;
 };
 
 } // namespace starpipe::connect

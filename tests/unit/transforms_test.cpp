@@ -2,6 +2,8 @@
 // (tests/fixtures/debezium), each output checked by hand against the event.
 #include <doctest/doctest.h>
 
+#include "tests/unit/fixture_text.h"
+
 #include <fstream>
 #include <sstream>
 
@@ -17,13 +19,7 @@ using connect::json;
 
 namespace {
 
-std::string fixture_text(const std::string& name) {
-  std::ifstream in(STARPIPE_FIXTURES_DIR "/" + name);
-  REQUIRE_MESSAGE(in.good(), "fixture " << name << " not found in " STARPIPE_FIXTURES_DIR);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
+using testing::fixture_text;
 
 connect_record record_from(const std::string& fixture, bool schemas = true) {
   connect_record r;
