@@ -370,9 +370,9 @@ caf::behavior converting(self_ptr self) {
   return {
       [self](batch_atom, record_batch& batch) {
         auto& st = self->state;
-        st.stream = batch.stream;
         auto ids = schemas_missing(self, batch);
         if (ids.empty()) return convert(self, batch);
+        st.stream = batch.stream; // named in the warnings while it waits
         st.queue.push_back({record_stage_state::waiting::batch, std::move(batch), {}});
         ask_for_schemas(self, std::move(ids));
         self->become(fetching_schemas(self));

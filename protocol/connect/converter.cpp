@@ -32,35 +32,7 @@ public:
       case envelope_read::not_cached: break;
       }
     }
-    if (nested_deeper_than(text)) {
-      error = "Converting byte[] to Kafka Connect data failed due to serialization error: value is " +
-              too_deep_message();
-      return false;
-    }
-    json doc = json::parse(text.begin(), text.end(), nullptr, false);
-    if (doc.is_discarded()) {
-      error = "Converting byte[] to Kafka Connect data failed due to serialization error: value is not valid JSON";
-      return false;
-    }
-    if (!schemas_enable_) {
-      if (!doc.is_null()) out = schema_and_value{json(), std::move(doc)};
-      return true;
-    }
-    if (!doc.is_object() || doc.size() != 2 || !doc.contains("schema") || !doc.contains("payload")) {
-      error = "JsonConverter with schemas.enable requires \"schema\" and \"payload\" fields and may not contain "
-              "additional fields. If you are trying to deserialize plain JSON data, set schemas.enable=false in your "
-              "converter configuration.";
-      return false;
-    }
-    if (doc["payload"].is_null()) return true; // (schema, null) and the legacy {"schema":null,"payload":null}
-    try {
-      schema_plan::compile(doc["schema"])->check(doc["payload"]);
-    } catch (const std::exception& e) {
-      error = std::string("Converting byte[] to Kafka Connect data failed: ") + e.what();
-      return false;
-    }
-    out = schema_and_value{std::move(doc["schema"]), std::move(doc["payload"])};
-    return true;
+    return read_json_value(text, schemas_enable_, out, error);
   }
 
   // As Kafka's JsonConverter.fromConnectData: a null value is null bytes; with schemas.enable
@@ -131,6 +103,40 @@ const conf::config_def& no_keys() {
 }
 
 } // namespace
+
+bool read_json_value(std::string_view text, bool schemas_enable, std::optional<schema_and_value>& out,
+                     std::string& error) {
+  out.reset();
+  if (nested_deeper_than(text)) {
+    error = "Converting byte[] to Kafka Connect data failed due to serialization error: value is " +
+            too_deep_message();
+    return false;
+  }
+  json doc = json::parse(text.begin(), text.end(), nullptr, false);
+  if (doc.is_discarded()) {
+    error = "Converting byte[] to Kafka Connect data failed due to serialization error: value is not valid JSON";
+    return false;
+  }
+  if (!schemas_enable) {
+    if (!doc.is_null()) out = schema_and_value{json(), std::move(doc)};
+    return true;
+  }
+  if (!doc.is_object() || doc.size() != 2 || !doc.contains("schema") || !doc.contains("payload")) {
+    error = "JsonConverter with schemas.enable requires \"schema\" and \"payload\" fields and may not contain "
+            "additional fields. If you are trying to deserialize plain JSON data, set schemas.enable=false in your "
+            "converter configuration.";
+    return false;
+  }
+  if (doc["payload"].is_null()) return true; // (schema, null) and the legacy {"schema":null,"payload":null}
+  try {
+    schema_plan::compile(doc["schema"])->check(doc["payload"]);
+  } catch (const std::exception& e) {
+    error = std::string("Converting byte[] to Kafka Connect data failed: ") + e.what();
+    return false;
+  }
+  out = schema_and_value{std::move(doc["schema"]), std::move(doc["payload"])};
+  return true;
+}
 
 envelope_read read_envelope(std::string_view text, schema_cache& schemas, std::shared_ptr<const compiled_schema>& schema,
                             json& payload, std::string& error) {

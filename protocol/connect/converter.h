@@ -51,6 +51,11 @@ struct converter_plugin {
   std::function<std::shared_ptr<schema_source>(const conf::converter_spec&)> make_schema_source = nullptr;
 };
 
+// JsonConverter's reading of a value without a cache: any JSON text, errors in its wording.
+// schemas_enable: the text must be a {"schema", "payload"} envelope whose payload matches.
+bool read_json_value(std::string_view text, bool schemas_enable, std::optional<schema_and_value>& out,
+                     std::string& error);
+
 // JsonConverter's reading of a {"schema", "payload"} envelope with the schema compiled once per
 // distinct schema text. not_cached: the text is not a plain envelope whose parts parse (the
 // caller reads it the general way, which words the error); refused: the payload does not match

@@ -190,10 +190,8 @@ json render_with_schema(const json& schema, const json& payload, const time_zone
 
 record_converter::record_converter(conf::converter_spec value, conf::load_format format, const time_zone* zone)
     : spec_(std::move(value)), format_(format), zone_(zone) {
-  if (spec_.kind == conf::converter_kind::json && spec_.schemas_enable) {
-    envelopes_ = make_converter(spec_);
+  if (spec_.kind == conf::converter_kind::json && spec_.schemas_enable)
     schemas_ = std::make_unique<schema_cache>(static_cast<size_t>(spec_.schemas_cache_size));
-  }
 }
 
 record_converter::~record_converter() = default;
@@ -210,7 +208,7 @@ std::string_view trim_ws(std::string_view s) {
 
 convert_status record_converter::json_row(std::string_view text, std::string& out, std::string& error) const {
   text = trim_ws(text);
-  if (envelopes_) {
+  if (schemas_) {
     // Envelopes: the same decoding and rendering as the transforms path; the plain ones with
     // the schema's compiled plan straight from the payload to the row.
     std::shared_ptr<const compiled_schema> schema;
@@ -227,7 +225,7 @@ convert_status record_converter::json_row(std::string_view text, std::string& ou
     case envelope_read::not_cached: break;
     }
     connect_record r;
-    if (!envelopes_->to_connect(text.data(), text.size(), r.value, error)) return convert_status::error;
+    if (!read_json_value(text, true, r.value, error)) return convert_status::error;
     auto row = render_row(r, render_options{zone_}, error);
     if (!row) return error.empty() ? convert_status::skip : convert_status::error;
     out += *row;

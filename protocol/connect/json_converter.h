@@ -38,7 +38,6 @@ std::string units_to_time(int64_t value, int digits);
 // ISO-8601 with zone (Debezium ZonedTimestamp) -> "YYYY-MM-DD HH:MM:SS[.f]" in the given zone.
 std::optional<std::string> zoned_to_datetime(const std::string& iso, const time_zone* zone);
 
-class converter;    // converter.h
 class schema_cache; // schema_cache.h
 
 class record_converter {
@@ -50,15 +49,15 @@ public:
   // Appends the row for one record value to `out`. A null value (tombstone) is skipped.
   // On error `out` is left as it was and `error` says why.
   convert_status convert(const char* data, size_t len, std::string& out, std::string& error) const;
-  // Its schema cache (null without envelopes), for metrics and tests.
+  // Its schema cache (null without envelopes), for tests.
   const schema_cache* schemas() const { return schemas_.get(); }
 
 private:
   convert_status json_row(std::string_view text, std::string& out, std::string& error) const;
   conf::converter_spec spec_;
-  std::unique_ptr<converter> envelopes_; // JsonConverter with schemas.enable: decodes envelopes
-  // Envelopes' schemas compiled once (schemas.cache.size); this converter's own, like the
-  // JsonConverter's: a record_converter belongs to one record stage, never shared by threads.
+  // JsonConverter with schemas.enable (values are envelopes): their schemas compiled once
+  // (schemas.cache.size). This converter's own, like the JsonConverter's: a record_converter
+  // belongs to one record stage, never shared by threads.
   std::unique_ptr<schema_cache> schemas_;
   conf::load_format format_;
   const time_zone* zone_;
