@@ -132,8 +132,13 @@ std::string create_consumer(self_ptr self) {
   rd_kafka_poll_set_consumer(st.rk);
   st.queue = rd_kafka_queue_get_consumer(st.rk);
   if (c.semantic == conf::delivery::exactly_once)
-    st.exactly_once = std::make_unique<checkpoint::transaction_coordinator>(
-        st.settings.connector, st.settings.worker->worker_id, st.settings.index, st.id);
+  {
+    st.exactly_once = std::make_unique<exactly_once_driver>(
+        self->system(), st.supervisor, st.settings.index, st.id,
+        std::make_unique<checkpoint::transaction_coordinator>(st.settings.connector, st.settings.worker->worker_id,
+                                                              st.settings.index, st.id));
+    st.positions = std::make_unique<kafka::kafka_position_store>(st.rk, st.id);
+  }
   st.cooperative = std::strcmp(rd_kafka_rebalance_protocol(st.rk), "COOPERATIVE") == 0;
 
   if (c.topics_regex) {
@@ -333,8 +338,7 @@ caf::behavior kafka_consumer(caf::stateful_actor<kafka_consumer_state>* self, ka
       [self](quiesce_atom) {
         auto& st = self->state;
         st.quiesced = true;
-        caf::scoped_actor blocker{self->system()};
-        barrier(self, blocker);
+        barrier(self);
         return true;
       },
       [self](stop_atom) {

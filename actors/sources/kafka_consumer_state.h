@@ -16,7 +16,8 @@
 
 #include "actors/messages.h"
 #include "actors/sources/kafka_consumer.h"
-#include "protocol/exactly_once/transaction_coordinator.h"
+#include "actors/sources/exactly_once_driver.h"
+#include "protocol/kafka/kafka_position_store.h"
 #include "protocol/kafka/kafka_positions.h"
 #include "protocol/kafka/topic_pattern.h"
 
@@ -47,7 +48,9 @@ struct kafka_consumer_state {
   clock::time_point last_lag_report{};
   std::string id;
   caf::event_based_actor* actor = nullptr; // for the rebalance callback, which runs inside poll
-  std::unique_ptr<checkpoint::transaction_coordinator> exactly_once; // sink.semantic=exactly-once
+  // sink.semantic=exactly-once: the driver, and the group's offsets as its position store.
+  std::unique_ptr<exactly_once_driver> exactly_once;
+  std::unique_ptr<kafka::kafka_position_store> positions;
   int64_t unprepared_bytes = 0; // exactly-once: handed on since the last checkpoint
   // topics.regex: matched here against the cluster's topics (a full match, as Kafka Connect
   // does); librdkafka subscribes to the exact names, refreshed every few seconds.
@@ -76,9 +79,8 @@ void report_lag(self_ptr self);
 // librdkafka's rebalance callback (it runs inside a poll, on the consumer's thread).
 void on_rebalance(rd_kafka_t* rk, rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_t* partitions, void* opaque);
 // Every record stage hands on what it holds (its answer comes after its rows reached the writers).
-void barrier(self_ptr self, caf::scoped_actor& blocker);
-// Exactly-once checkpoint of this task: rows handed on, the writers prepare, the offsets and
-// the labels are committed to Kafka together, then the transactions are committed.
+void barrier(self_ptr self);
+// Exactly-once checkpoint of this task over every partition it owns (exactly_once_driver).
 void exactly_once_checkpoint(self_ptr self, bool revoking);
 
 } // namespace kafka_steps

@@ -1,10 +1,9 @@
 // Partitions assigned and revoked (librdkafka's rebalance callback): a record stage per
 // assigned partition; before a partition goes, its stage hands on all it got, the supervisor
-// loads what is buffered and the offset is committed while this member still owns it. Also
-// the exactly-once checkpoint driver, which revokes and the poll loop both run.
+// loads what is buffered and the offset is committed while this member still owns it. Under
+// exactly-once the same moments run the exactly_once_driver's steps over the group's offsets.
 #include "actors/pipeline/record_stage.h"
 #include "actors/sources/kafka_consumer_state.h"
-#include "protocol/kafka/kafka_offset_store.h"
 #include "common/log.h"
 
 namespace starpipe::sources::kafka_steps {
@@ -24,21 +23,23 @@ std::string tps_text(const std::vector<topic_partition>& tps) {
   return s;
 }
 
-std::vector<topic_partition> owned(const kafka_consumer_state& st) {
-  std::vector<topic_partition> out;
-  for (const auto& [tp, src] : st.sources) out.push_back(tp);
-  return out;
-}
-
 std::vector<stream_id> streams_of(const std::vector<topic_partition>& tps) {
   std::vector<stream_id> out;
   for (const auto& tp : tps) out.push_back(kafka::stream_of(tp));
   return out;
 }
 
-// The task's writers label what they prepare from now on with `slot`, starting at 1.
-void new_slot(self_ptr self, const std::string& slot) {
-  self->send(self->state.supervisor, slot_atom::value, self->state.settings.index, slot);
+// Every partition the task owns, with its record stage.
+stage_list stages_of(const kafka_consumer_state& st) {
+  stage_list out;
+  for (const auto& [tp, stage] : st.sources) out.emplace_back(kafka::stream_of(tp), stage);
+  return out;
+}
+
+std::vector<stream_id> owned(const kafka_consumer_state& st) {
+  std::vector<stream_id> out;
+  for (const auto& [tp, stage] : st.sources) out.push_back(kafka::stream_of(tp));
+  return out;
 }
 
 void drop_sources(self_ptr self, const std::vector<topic_partition>& tps) {
@@ -51,6 +52,7 @@ void drop_sources(self_ptr self, const std::vector<topic_partition>& tps) {
     st.sources.erase(it);
     st.next_seq.erase(tp); // a partition that comes back is a new stream for the tracker, from seq 0
   }
+  if (st.positions) st.positions->forget(tps);
 }
 
 // Before a partition goes: its source hands on all it got, the supervisor loads what is
@@ -63,15 +65,11 @@ void drain(self_ptr self, const std::vector<topic_partition>& tps) {
     drop_sources(self, tps);
     return;
   }
+  stage_list going;
+  for (const auto& tp : tps)
+    if (auto it = st.sources.find(tp); it != st.sources.end()) going.emplace_back(kafka::stream_of(tp), it->second);
+  barrier_stages(self->system(), going);
   caf::scoped_actor blocker{self->system()};
-  for (const auto& tp : tps) {
-    auto it = st.sources.find(tp);
-    if (it == st.sources.end()) continue;
-    blocker->request(it->second, std::chrono::seconds(30), barrier_atom::value)
-        .receive([](bool) {}, [&](caf::error& e) {
-          LOG_WARN("consumer", "source of " << tp.to_string() << " did not stop: " << self->system().render(e));
-        });
-  }
   blocker->request(st.supervisor, st.settings.drain_timeout, handoff_atom::value, streams_of(tps))
       .receive(
           [&](const position_map& positions) {
@@ -89,37 +87,12 @@ void drain(self_ptr self, const std::vector<topic_partition>& tps) {
 
 } // namespace
 
-// Every source hands on what it holds (its answer comes after its rows reached the writers).
-void barrier(self_ptr self, caf::scoped_actor& blocker) {
-  auto& st = self->state;
-  for (const auto& [tp, src] : st.sources)
-    blocker->request(src, std::chrono::seconds(30), barrier_atom::value).receive([](bool) {}, [](caf::error&) {});
-}
+void barrier(self_ptr self) { barrier_stages(self->system(), stages_of(self->state)); }
 
-// Exactly-once checkpoint of this task: rows handed on, the writers prepare, the offsets and
-// the labels are committed to Kafka together, then the transactions are committed.
 void exactly_once_checkpoint(self_ptr self, bool revoking) {
   auto& st = self->state;
   st.unprepared_bytes = 0;
-  if (st.sources.empty() && st.exactly_once->idle()) return;
-  caf::scoped_actor blocker{self->system()};
-  barrier(self, blocker);
-  auto assigned = owned(st);
-  prepared_checkpoint prepared{false, "no answer", {}, {}};
-  // No timeout: a prepare that finished after one would leave its rows acknowledged (their
-  // offsets committable) in a transaction no record names. Writers always answer: their
-  // transactions give up after sink.max-retries.
-  blocker->request(st.supervisor, caf::infinite, prepare_atom::value, st.settings.index, streams_of(assigned))
-      .receive([&](const prepared_checkpoint& p) { prepared = p; },
-               [&](caf::error& e) { prepared.failure = self->system().render(e); });
-  if (!prepared.ok) {
-    LOG_WARN("consumer", st.id << " checkpoint not taken: " << prepared.failure);
-    st.exactly_once->roll_back(prepared.labels, "the checkpoint failed");
-    if (revoking) st.exactly_once->abandon("the checkpoint failed: " + prepared.failure);
-    return;
-  }
-  kafka::kafka_offset_store offsets(st.rk, st.id);
-  st.exactly_once->decide(offsets, prepared, assigned, revoking);
+  st.exactly_once->checkpoint(*st.positions, stages_of(st), revoking);
 }
 
 void on_rebalance(rd_kafka_t* rk, rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_t* partitions, void* opaque) {
@@ -139,14 +112,9 @@ void on_rebalance(rd_kafka_t* rk, rd_kafka_resp_err_t err, rd_kafka_topic_partit
       self->link_to(src);
       st.sources[tp] = src;
     }
-    // Exactly-once: a crash between the offset commit and the transactions' commit leaves
-    // them prepared; the record in the committed offsets says so, and they are committed now;
-    // a crash before the offset commit leaves them lingering, and they are rolled back. Then
-    // the task's writers take a fresh slot, recorded on its partitions before any row is read.
-    if (st.exactly_once) {
-      kafka::kafka_offset_store offsets(rk, st.id);
-      new_slot(self, st.exactly_once->take_partitions(offsets, tps, owned(st)));
-    }
+    // Exactly-once: settle what the new partitions' records name, then a fresh writer slot,
+    // recorded on every partition before any row is read.
+    if (st.exactly_once) st.exactly_once->take(*st.positions, streams_of(tps), owned(st));
     offset_map resume_at;
     for (int i = 0; i < partitions->cnt && !st.exactly_once; ++i) {
       auto it = st.loaded_not_committed.find({partitions->elems[i].topic, partitions->elems[i].partition});
@@ -174,12 +142,7 @@ void on_rebalance(rd_kafka_t* rk, rd_kafka_resp_err_t err, rd_kafka_topic_partit
   } else if (err == RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS) {
     LOG_INFO("consumer", st.id << " revoking " << (tps.empty() ? "no partitions" : tps_text(tps)));
     if (!tps.empty()) drain(self, tps);
-    // Whatever the task keeps is labelled under a fresh slot from here on: the old one may
-    // be searched for lingering transactions by the revoked partitions' next owner.
-    if (st.exactly_once) {
-      kafka::kafka_offset_store offsets(rk, st.id);
-      new_slot(self, st.exactly_once->rotate(offsets, owned(st)));
-    }
+    if (st.exactly_once) st.exactly_once->rotate(*st.positions, owned(st));
     if (st.cooperative) {
       if (auto* error = rd_kafka_incremental_unassign(rk, partitions)) rd_kafka_error_destroy(error);
     } else {

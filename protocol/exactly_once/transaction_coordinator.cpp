@@ -53,16 +53,16 @@ void transaction_coordinator::settle_named(const std::vector<prepared_label>& na
     auto r = stream_load::finish_transaction(*client_, connector_->database, l.table, l.label, true, retry_, pause_);
     if (r.ok) {
       settled_.insert(l.label);
-      LOG_INFO("exactly-once", id_ << " transaction " << l.label << " named by a committed offset is committed");
+      LOG_INFO("exactly-once", id_ << " transaction " << l.label << " named by a recorded checkpoint is committed");
     } else if (r.failure.find("not in StarRocks") != std::string::npos) {
       LOG_ERROR("exactly-once", id_ << " transaction " << l.label << " of table " << l.table
-                                    << " is named by a committed Kafka offset but could not be committed: "
+                                    << " is named by a recorded checkpoint but could not be committed: "
                                     << r.failure
                                     << " -- its rows are lost (the transaction timed out before it was committed: "
                                        "raise prepared_transaction_default_timeout_second)");
     } else {
       // Still decided: it stays named by this task's records and is committed at its next checkpoint.
-      LOG_WARN("exactly-once", id_ << " transaction " << l.label << " named by a committed offset could not be "
+      LOG_WARN("exactly-once", id_ << " transaction " << l.label << " named by a recorded checkpoint could not be "
                                    << "committed yet (" << r.failure << "); retried at the next checkpoint");
       if (std::find(decided_.begin(), decided_.end(), l) == decided_.end()) decided_.push_back(l);
     }
@@ -118,61 +118,47 @@ void transaction_coordinator::roll_back_lingering(const std::vector<stream_load:
   }
 }
 
-std::string transaction_coordinator::take_partitions(offset_store& offsets, const std::vector<topic_partition>& added,
-                                                     const std::vector<topic_partition>& owned) {
+std::string transaction_coordinator::take_streams(position_store& store, const std::vector<stream_id>& added,
+                                                  const std::vector<stream_id>& owned) {
   if (!added.empty()) {
-    if (auto committed = offsets.committed(added)) {
+    if (auto recorded = store.recorded(added)) {
       std::vector<stream_load::checkpoint_record> records;
       std::vector<prepared_label> named;
       std::set<std::string> tables;
-      for (const auto& tp : added) {
-        tables.insert(connector_->table_for(tp.topic));
-        const committed_offset c = committed->count(tp) ? committed->at(tp) : committed_offset{};
-        if (c.offset >= 0) committed_[tp] = c.offset;
-        records.push_back(stream_load::decode_checkpoint_record(c.metadata));
+      for (const auto& s : added) {
+        tables.insert(connector_->table_for(s.name));
+        const recorded_position r = recorded->count(s) ? recorded->at(s) : recorded_position{};
+        if (r.position) recorded_[s] = *r.position;
+        records.push_back(stream_load::decode_checkpoint_record(r.metadata));
         named.insert(named.end(), records.back().txns.begin(), records.back().txns.end());
       }
       settle_named(named);
       roll_back_lingering(records, tables);
     } else {
-      LOG_WARN("exactly-once", id_ << " could not read committed offsets of the assigned partitions; transactions "
+      LOG_WARN("exactly-once", id_ << " could not read the recorded positions of the streams it took; transactions "
                                       "they name are settled by their next owner");
     }
   }
-  return rotate(offsets, owned);
+  return rotate(store, owned);
 }
 
-std::string transaction_coordinator::rotate(offset_store& offsets, const std::vector<topic_partition>& owned) {
+std::string transaction_coordinator::rotate(position_store& store, const std::vector<stream_id>& owned) {
   slot_ = stream_load::writer_slot(worker_id_, task_, stream_load::random_token(6));
-  offset_map claim;
-  for (const auto& tp : owned) {
-    auto it = committed_.find(tp);
-    int64_t off = it != committed_.end() ? it->second : offsets.start_offset(tp);
-    if (off >= 0) claim[tp] = off;
-    else
-      LOG_WARN("exactly-once", id_ << " cannot tell where " << tp.to_string() << " starts; slot " << slot_
-                                   << " is recorded there at the first checkpoint");
-  }
-  if (!claim.empty()) {
-    std::string text = record_text();
-    if (record(offsets, claim, text))
-      for (const auto& [tp, off] : claim) committed_[tp] = off;
-    else
-      LOG_WARN("exactly-once", id_ << " could not record slot " << slot_ << " on its partitions");
-  }
+  if (!owned.empty() && !record(store, owned, {}, record_text()))
+    LOG_WARN("exactly-once", id_ << " could not record slot " << slot_ << " on its streams");
   LOG_DEBUG("exactly-once", id_ << " now labels its transactions with slot " << slot_);
   return slot_;
 }
 
-bool transaction_coordinator::record(offset_store& store, const offset_map& offsets, const std::string& metadata) {
-  if (store.commit(offsets, metadata)) return true;
-  std::vector<topic_partition> partitions;
-  for (const auto& [tp, off] : offsets) partitions.push_back(tp);
-  auto committed = store.committed(partitions);
-  if (!committed) return false;
-  for (const auto& [tp, off] : offsets) {
-    auto it = committed->find(tp);
-    if (it == committed->end() || it->second.offset != off || it->second.metadata != metadata) return false;
+bool transaction_coordinator::record(position_store& store, const std::vector<stream_id>& streams,
+                                     const position_map& positions, const std::string& metadata) {
+  if (store.record(streams, positions, metadata)) return true;
+  auto recorded = store.recorded(streams);
+  if (!recorded) return false;
+  for (const auto& s : streams) {
+    auto it = recorded->find(s);
+    if (it == recorded->end() || it->second.metadata != metadata) return false;
+    if (auto p = positions.find(s); p != positions.end() && it->second.position != p->second) return false;
   }
   return true;
 }
@@ -183,8 +169,8 @@ void transaction_coordinator::commit_decided() {
     auto r = stream_load::finish_transaction(*client_, connector_->database, l.table, l.label, true, retry_, pause_);
     if (r.ok) continue;
     if (r.failure.find("not in StarRocks") != std::string::npos) {
-      LOG_ERROR("exactly-once", id_ << " transaction " << l.label << " was aborted by StarRocks after its offsets "
-                                    << "were committed: its rows are lost (" << r.failure << ")");
+      LOG_ERROR("exactly-once", id_ << " transaction " << l.label << " was aborted by StarRocks after its positions "
+                                    << "were recorded: its rows are lost (" << r.failure << ")");
       continue;
     }
     LOG_WARN("exactly-once", id_ << " commit of " << l.label << " not confirmed (" << r.failure
@@ -194,36 +180,34 @@ void transaction_coordinator::commit_decided() {
   decided_ = std::move(still);
 }
 
-bool transaction_coordinator::decide(offset_store& store, const prepared_checkpoint& prepared,
-                                     const std::vector<topic_partition>& assigned, bool revoking) {
+bool transaction_coordinator::decide(position_store& store, const prepared_checkpoint& prepared,
+                                     const std::vector<stream_id>& owned, bool revoking) {
   undecided_.insert(undecided_.end(), prepared.labels.begin(), prepared.labels.end());
-  const offset_map reached = kafka::offsets_after(prepared.positions);
-  offset_map offsets = reached;
-  for (const auto& tp : assigned)
-    if (!offsets.count(tp))
-      if (auto it = committed_.find(tp); it != committed_.end()) offsets[tp] = it->second;
   bool changed = !decided_.empty() || !undecided_.empty();
-  for (const auto& [tp, off] : reached)
-    if (!committed_.count(tp) || committed_[tp] != off) changed = true;
+  std::vector<stream_id> streams = owned;
+  for (const auto& [s, p] : prepared.positions) {
+    if (auto it = recorded_.find(s); it == recorded_.end() || it->second != p) changed = true;
+    if (std::find(streams.begin(), streams.end(), s) == streams.end()) streams.push_back(s);
+  }
   if (!changed) return true;
-  if (offsets.empty() && !undecided_.empty()) {
-    // Rows without any partition to carry the record cannot happen (every row comes from an
-    // assigned partition); refuse to decide rather than commit blindly.
-    LOG_ERROR("exactly-once", id_ << " prepared " << labels_text(undecided_) << " but owns no partition to record them");
+  if (streams.empty()) {
+    // Rows without any stream to carry the record cannot happen (every row comes from an
+    // owned stream); refuse to decide rather than commit blindly.
+    LOG_ERROR("exactly-once", id_ << " prepared " << labels_text(undecided_) << " but owns no stream to record them");
     return false;
   }
   std::string metadata = record_text();
-  bool durable = record(store, offsets, metadata);
+  bool durable = record(store, streams, prepared.positions, metadata);
   if (durable) {
-    for (const auto& [tp, off] : offsets) committed_[tp] = off;
+    for (const auto& [s, p] : prepared.positions) recorded_[s] = p;
     decided_.insert(decided_.end(), undecided_.begin(), undecided_.end());
     undecided_.clear();
     LOG_DEBUG("exactly-once", id_ << " checkpoint recorded: " << metadata);
     commit_decided();
-    if (revoking) decided_.clear(); // still named in Kafka: the next owner commits them
+    if (revoking) decided_.clear(); // still named in the record: the streams' next owner commits them
     return true;
   }
-  if (revoking) abandon("the offset commit was refused while the partitions were being revoked");
+  if (revoking) abandon("the positions could not be recorded while the streams were being given up");
   else
     LOG_WARN("exactly-once", id_ << " checkpoint not recorded; " << labels_text(undecided_)
                                  << " stay prepared and are named by the next checkpoint");

@@ -28,6 +28,9 @@ inline pipeline::source_position position_of_offset(int64_t offset) { return {of
 // The offset to commit once the record at `p` is done.
 inline int64_t offset_after(pipeline::source_position p) { return p.token + 1; }
 
+// The position of the last record done when `offset` is the committed (next to read) offset.
+inline pipeline::source_position position_before(int64_t offset) { return {offset - 1}; }
+
 inline offset_map offsets_after(const pipeline::position_map& positions) {
   offset_map out;
   for (const auto& [stream, p] : positions) out[partition_of(stream)] = offset_after(p);
