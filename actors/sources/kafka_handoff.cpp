@@ -29,18 +29,23 @@ std::vector<stream_id> streams_of(const std::vector<topic_partition>& tps) {
   return out;
 }
 
-// Every partition the task owns, with its record stage.
-stage_list stages_of(const kafka_consumer_state& st) {
-  stage_list out;
-  for (const auto& [tp, stage] : st.sources) out.emplace_back(kafka::stream_of(tp), stage);
+std::vector<topic_partition> partitions_of(const kafka_consumer_state& st) {
+  std::vector<topic_partition> out;
+  for (const auto& [tp, stage] : st.sources) out.push_back(tp);
   return out;
 }
 
-std::vector<stream_id> owned(const kafka_consumer_state& st) {
-  std::vector<stream_id> out;
-  for (const auto& [tp, stage] : st.sources) out.push_back(kafka::stream_of(tp));
+// Those of `tps` the task owns, with their record stages.
+stage_list stages_of(const kafka_consumer_state& st, const std::vector<topic_partition>& tps) {
+  stage_list out;
+  for (const auto& tp : tps)
+    if (auto it = st.sources.find(tp); it != st.sources.end()) out.emplace_back(kafka::stream_of(tp), it->second);
   return out;
 }
+
+stage_list stages_of(const kafka_consumer_state& st) { return stages_of(st, partitions_of(st)); }
+
+std::vector<stream_id> owned(const kafka_consumer_state& st) { return streams_of(partitions_of(st)); }
 
 void drop_sources(self_ptr self, const std::vector<topic_partition>& tps) {
   auto& st = self->state;
@@ -65,10 +70,7 @@ void drain(self_ptr self, const std::vector<topic_partition>& tps) {
     drop_sources(self, tps);
     return;
   }
-  stage_list going;
-  for (const auto& tp : tps)
-    if (auto it = st.sources.find(tp); it != st.sources.end()) going.emplace_back(kafka::stream_of(tp), it->second);
-  barrier_stages(self->system(), going);
+  barrier_stages(self->system(), stages_of(st, tps));
   caf::scoped_actor blocker{self->system()};
   blocker->request(st.supervisor, st.settings.drain_timeout, handoff_atom::value, streams_of(tps))
       .receive(

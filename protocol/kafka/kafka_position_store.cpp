@@ -9,7 +9,20 @@ namespace starpipe::kafka {
 
 namespace {
 constexpr int deadline_ms = 10000;
+
+bool resets_to_end(rd_kafka_t* rk) {
+  char reset[32] = "earliest";
+  size_t size = sizeof reset;
+  if (rd_kafka_topic_conf_t* tc = rd_kafka_default_topic_conf_dup(rk)) {
+    rd_kafka_topic_conf_get(tc, "auto.offset.reset", reset, &size);
+    rd_kafka_topic_conf_destroy(tc);
+  }
+  return std::strcmp(reset, "latest") == 0 || std::strcmp(reset, "largest") == 0 || std::strcmp(reset, "end") == 0;
+}
 } // namespace
+
+kafka_position_store::kafka_position_store(rd_kafka_t* rk, std::string id)
+    : rk_(rk), id_(std::move(id)), start_at_end_(resets_to_end(rk)) {}
 
 std::optional<std::map<pipeline::stream_id, checkpoint::recorded_position>> kafka_position_store::recorded(
     const std::vector<pipeline::stream_id>& streams) {
@@ -87,18 +100,11 @@ void kafka_position_store::forget(const std::vector<topic_partition>& partitions
 }
 
 int64_t kafka_position_store::start_offset(const topic_partition& tp) {
-  char reset[32] = "earliest";
-  size_t size = sizeof reset;
-  if (rd_kafka_topic_conf_t* tc = rd_kafka_default_topic_conf_dup(rk_)) {
-    rd_kafka_topic_conf_get(tc, "auto.offset.reset", reset, &size);
-    rd_kafka_topic_conf_destroy(tc);
-  }
   int64_t low = -1, high = -1;
   if (rd_kafka_query_watermark_offsets(rk_, tp.topic.c_str(), tp.partition, &low, &high, deadline_ms) !=
       RD_KAFKA_RESP_ERR_NO_ERROR)
     return -1;
-  bool latest = std::strcmp(reset, "latest") == 0 || std::strcmp(reset, "largest") == 0 || std::strcmp(reset, "end") == 0;
-  return latest ? high : low;
+  return start_at_end_ ? high : low;
 }
 
 } // namespace starpipe::kafka

@@ -14,7 +14,7 @@ namespace starpipe::kafka {
 
 class kafka_position_store : public checkpoint::position_store {
 public:
-  kafka_position_store(rd_kafka_t* rk, std::string id) : rk_(rk), id_(std::move(id)) {}
+  kafka_position_store(rd_kafka_t* rk, std::string id);
   std::optional<std::map<pipeline::stream_id, checkpoint::recorded_position>> recorded(
       const std::vector<pipeline::stream_id>& streams) override;
   bool record(const std::vector<pipeline::stream_id>& streams, const pipeline::position_map& positions,
@@ -30,6 +30,7 @@ private:
 
   rd_kafka_t* rk_;
   std::string id_;     // the task, for logs
+  bool start_at_end_;  // auto.offset.reset is latest: a partition with nothing committed starts at its end
   offset_map known_;   // the committed offset per partition, as last committed or read
 };
 
